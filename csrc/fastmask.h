@@ -1,0 +1,150 @@
+/*
+ * fastmask C core: padding, selection and 80/10/10 replacement for masked-language-model batches.
+ *
+ * Plain C11. No Python or NumPy headers, no globals, no allocation: the caller owns every buffer.
+ * Every function returns an FM_* status code. The exact semantics (random-stream layout, unit
+ * grouping, selection rules) are specified in docs/semantics.md; the pure-Python twin in
+ * fastmask/reference.py implements the same thing bit for bit.
+ */
+#ifndef FASTMASK_H
+#define FASTMASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes ------------------------------------------------------------------------ */
+#define FM_OK 0
+#define FM_ERR_ARG (-1)      /* NULL buffer, inconsistent sizes, bad enum value */
+#define FM_ERR_ID_RANGE (-2) /* an id < 0 or >= vocab_size; *err_row / *err_pos tell where */
+#define FM_ERR_LENGTH (-3)   /* a row longer than the padded width; *err_row tells which */
+#define FM_ERR_RNG (-4)      /* a bounded draw used up its 1024 retry words (p < 2^-1000) */
+#define FM_ERR_WORKSPACE (-5) /* workspace smaller than fm_workspace_bytes(width) */
+
+/* ---- enums -------------------------------------------------------------------------------- */
+#define FM_SELECT_BERNOULLI 0
+#define FM_SELECT_EXACT 1
+#define FM_SELECT_SPAN 2
+
+#define FM_UNITS_TOKENS 0
+#define FM_UNITS_WORDS 1
+
+/* random-stream domains (docs/semantics.md section 2) */
+#define FM_DOMAIN_SELECT 1u
+#define FM_DOMAIN_ACTION 2u
+#define FM_DOMAIN_SHUFFLE 3u
+#define FM_DOMAIN_SPAN 4u
+#define FM_DOMAIN_RETRY 0x8000u
+
+/* ---- generator ---------------------------------------------------------------------------- */
+/* Philox4x32-10: out = Philox(ctr, key). */
+void fm_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+/* Word w of W(domain, block) for (seed, epoch, sid): docs/semantics.md section 2. */
+void fm_stream_block(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain,
+                     uint32_t block, uint32_t out[4]);
+
+/* bounded(R, x, D, b) of docs/semantics.md section 4; returns FM_OK or FM_ERR_RNG. */
+int fm_bounded(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain, uint32_t block,
+               uint32_t range, uint32_t x, uint32_t *result);
+
+/* ---- configuration ------------------------------------------------------------------------- */
+typedef struct fm_config {
+    uint64_t seed;
+    uint32_t epoch;
+    int selection;            /* FM_SELECT_* */
+    int units;                /* FM_UNITS_* */
+    int action_per_unit;      /* 0: 80/10/10 decided per token; 1: per unit (its first token) */
+    uint64_t t_select;        /* thresholds on the 2^32 scale, each in [0, 2^32] */
+    uint64_t t_mask;
+    uint64_t t_random;        /* t_mask + t_random <= 2^32 */
+    double probability;       /* mlm_probability, for the exact/span budget */
+    int64_t max_predictions;  /* < 0: no cap */
+    int64_t vocab_size;       /* 1 .. 2^31 - 1 */
+    int64_t mask_id;          /* in [0, vocab_size) */
+    int64_t pad_id;           /* written into padding; in [0, vocab_size) */
+    int64_t ignore_index;     /* label of positions that are not picked */
+    /* special set S as a bitset over [0, vocab_size): bit (id & 7) of byte (id >> 3) */
+    const uint8_t *special_bits;
+    /* sorted, distinct ids excluded from random replacement, all in [0, vocab_size) */
+    const int64_t *random_skip;
+    int64_t n_random_skip;
+    uint32_t random_range;    /* R = vocab_size - n_random_skip, >= 1 */
+    /* span-length cdf (section 3): span_cdf[l-1] for l = 1..n_span_lengths, last = 2^32 */
+    const uint64_t *span_cdf;
+    int32_t n_span_lengths;
+    /* optional per-vocabulary word table (values 0/1/2, section 6), length vocab_size;
+       used when units == FM_UNITS_WORDS and a batch brings no word_starts */
+    const uint8_t *word_table;
+} fm_config;
+
+/* Checks a configuration; FM_OK or FM_ERR_ARG. */
+int fm_config_check(const fm_config *cfg);
+
+/* Bytes of workspace one thread needs to mask rows of up to `width` tokens. */
+size_t fm_workspace_bytes(int64_t width);
+
+/* ---- a padded batch ------------------------------------------------------------------------- */
+typedef struct fm_batch {
+    int64_t rows;                 /* B */
+    int64_t width;                /* L: padded width */
+    const int64_t *lengths;       /* [B] real tokens per row, each in [0, L] */
+    int left;                     /* 0: row i occupies columns [0, n_i); 1: [L - n_i, L) */
+    const uint8_t *special_mask;  /* [B * L] same layout as ids, non-zero = special; or NULL */
+    const uint8_t *word_starts;   /* [B * L] word-start flags f; or NULL */
+    const uint64_t *sample_ids;   /* [B] each < 2^48 */
+} fm_batch;
+
+/*
+ * Masks rows [row_begin, row_end) of a padded batch in place.
+ *
+ * On entry ids holds each row's tokens at their place (the padding content is ignored and
+ * overwritten with pad_id). On return ids holds the masked tokens, labels the labels
+ * (ignore_index at padding) and, when attention is not NULL, 1 at real tokens and 0 at padding.
+ * Every id of the rows is checked against [0, vocab_size): on FM_ERR_ID_RANGE, *err_row and
+ * *err_pos (position inside the unpadded sequence) say where; the rows before err_row are done,
+ * the rest are unspecified. workspace must hold fm_workspace_bytes(width) bytes.
+ */
+int fm_mask_batch_i64(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
+                      int64_t row_end, int64_t *ids, int64_t *labels, int64_t *attention,
+                      void *workspace, size_t workspace_bytes, int64_t *err_row,
+                      int64_t *err_pos);
+int fm_mask_batch_i32(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
+                      int64_t row_end, int32_t *ids, int32_t *labels, int32_t *attention,
+                      void *workspace, size_t workspace_bytes, int64_t *err_row,
+                      int64_t *err_pos);
+
+/*
+ * Copies a ragged batch (row i = values[offsets[i] .. offsets[i+1])) into a padded B x L
+ * array, padding with pad_id on the given side. Checks 0 <= value < vocab_size (FM_ERR_ID_RANGE
+ * with *err_row, *err_pos) and n_i <= L (FM_ERR_LENGTH with *err_row) unless `truncate` is set,
+ * in which case row i keeps its first L values. Offsets must be non-decreasing (FM_ERR_ARG).
+ * vocab_size <= 0 disables the range check (used for token_type_ids).
+ * lengths_out[i] receives min(n_i, L) when not NULL. Naming: fm_pad_<in>_<out>.
+ */
+int fm_pad_i64_i64(const int64_t *values, const int64_t *offsets, int64_t rows, int64_t width,
+                   int left, int truncate, int64_t pad_id, int64_t vocab_size, int64_t *out,
+                   int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+int fm_pad_i32_i64(const int32_t *values, const int64_t *offsets, int64_t rows, int64_t width,
+                   int left, int truncate, int64_t pad_id, int64_t vocab_size, int64_t *out,
+                   int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+int fm_pad_i64_i32(const int64_t *values, const int64_t *offsets, int64_t rows, int64_t width,
+                   int left, int truncate, int64_t pad_id, int64_t vocab_size, int32_t *out,
+                   int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+int fm_pad_i32_i32(const int32_t *values, const int64_t *offsets, int64_t rows, int64_t width,
+                   int left, int truncate, int64_t pad_id, int64_t vocab_size, int32_t *out,
+                   int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+
+/* The same for uint8 side arrays (special_tokens_mask, word-start flags): copies ragged uint8
+ * rows into a padded B x L uint8 array, writing `fill` at padding. Rows longer than L are an
+ * FM_ERR_LENGTH error (with *err_row) unless `truncate` is set. */
+int fm_pad_u8(const uint8_t *values, const int64_t *offsets, int64_t rows, int64_t width,
+              int left, int truncate, uint8_t fill, uint8_t *out, int64_t *err_row);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FASTMASK_H */

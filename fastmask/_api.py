@@ -1,0 +1,801 @@
+"""The NumPy API: :class:`Masker`, :func:`pad` and :func:`mask`.
+
+This module validates options and inputs and lays out output buffers; the per-token work runs in
+the C core (``fastmask._core``). ``fastmask.reference`` subclasses :class:`Masker` and replaces
+only the kernel step, so both implementations share every check and every error message.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _config as C
+
+__all__ = ["Masker", "pad", "mask", "SPAN_LENGTHS"]
+
+_DTYPES = {"int64": np.int64, "int32": np.int32}
+
+#: Built-in span-length distributions (probabilities of lengths 1, 2, ...).
+SPAN_LENGTHS = {
+    # SpanBERT: geometric p = 0.2, truncated to 1..10 words and renormalised
+    "spanbert": tuple(0.2 * 0.8 ** (n - 1) for n in range(1, 11)),
+    # ALBERT n-gram masking: P(n) proportional to 1/n for n = 1..3
+    "albert": tuple(1.0 / n for n in range(1, 4)),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# option checks
+
+
+def _check_int(name: str, value: Any, lo: Optional[int] = None, hi: Optional[int] = None,
+               none_ok: bool = False) -> Optional[int]:
+    if value is None and none_ok:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    v = int(value)
+    if lo is not None and v < lo:
+        raise ValueError(f"{name} must be >= {lo}, got {v}")
+    if hi is not None and v > hi:
+        raise ValueError(f"{name} must be <= {hi}, got {v}")
+    return v
+
+
+def _check_prob(name: str, value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not (0.0 <= v <= 1.0) or math.isnan(v):
+        raise ValueError(f"{name} must be in [0, 1], got {v}")
+    return v
+
+
+def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+class _Layout:
+    """Padding options shared by :class:`Masker` and :func:`pad`."""
+
+    def __init__(self, pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
+                 padding_side, dtype):
+        self.pad_token_id = _check_int("pad_token_id", pad_token_id, 0, C.MAX_VOCAB)
+        self.padding = _check_choice("padding", padding, ("longest", "max_length"))
+        self.max_length = _check_int("max_length", max_length, 0, None, none_ok=True)
+        if not isinstance(truncation, (bool, np.bool_)):
+            raise TypeError(f"truncation must be True or False, got {truncation!r}")
+        self.truncation = bool(truncation)
+        self.pad_to_multiple_of = _check_int("pad_to_multiple_of", pad_to_multiple_of, 1, None,
+                                             none_ok=True)
+        self.padding_side = _check_choice("padding_side", padding_side, ("right", "left"))
+        if isinstance(dtype, str) and dtype in _DTYPES:
+            self.dtype = np.dtype(_DTYPES[dtype])
+        else:
+            try:
+                dt = np.dtype(dtype)
+            except TypeError:
+                dt = None
+            if dt not in (np.dtype(np.int64), np.dtype(np.int32)):
+                raise ValueError(f"dtype must be 'int64' or 'int32', got {dtype!r}")
+            self.dtype = dt
+        if self.padding == "max_length" and self.max_length is None:
+            raise ValueError("padding='max_length' needs max_length")
+        if self.truncation and self.max_length is None:
+            raise ValueError("truncation=True needs max_length")
+
+    def width(self, lengths: np.ndarray, name: str = "input_ids") -> int:
+        """Padded width for sequences of the given (untruncated) lengths."""
+        longest = int(lengths.max()) if lengths.shape[0] else 0
+        if self.max_length is not None:
+            if longest > self.max_length and not self.truncation:
+                i = int(np.argmax(lengths))
+                raise ValueError(f"{name}[{i}] has {longest} tokens, more than max_length="
+                                 f"{self.max_length}; pass truncation=True to cut it")
+            width = self.max_length if self.padding == "max_length" else min(longest,
+                                                                               self.max_length)
+        else:
+            width = longest
+        m = self.pad_to_multiple_of
+        if m is not None and width % m:
+            width += m - width % m
+        return width
+
+
+# ---------------------------------------------------------------------------------------------
+# input normalisation
+
+
+class _Rows:
+    """A batch of ragged rows: either a list of per-row sequences or flat values + offsets."""
+
+    __slots__ = ("rows", "values", "offsets", "lengths")
+
+    def __init__(self, rows=None, values=None, offsets=None, lengths=None):
+        self.rows = rows
+        self.values = values
+        self.offsets = offsets
+        self.lengths = lengths
+
+    def __len__(self) -> int:
+        return int(self.lengths.shape[0])
+
+    def as_lists(self) -> List[list]:
+        """Every row as a Python list of ints (used by the reference and the side arrays)."""
+        if self.rows is not None:
+            return [r.tolist() if isinstance(r, np.ndarray) else list(r) for r in self.rows]
+        v = self.values.tolist()
+        o = self.offsets.tolist()
+        return [v[o[i]:o[i + 1]] for i in range(len(o) - 1)]
+
+
+def _int_array(name: str, value: Any) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
+    return arr
+
+
+def _offsets_array(name: str, offsets: Any, n_values: int) -> np.ndarray:
+    off = _int_array(name, offsets)
+    if off.ndim != 1 or off.shape[0] < 1:
+        raise ValueError(f"{name} must be a 1-D array of at least one entry")
+    off = off.astype(np.int64)
+    if off[0] != 0 or off[-1] != n_values:
+        raise ValueError(f"{name} must start at 0 and end at the number of values ({n_values}), "
+                         f"got {int(off[0])} .. {int(off[-1])}")
+    bad = np.flatnonzero(np.diff(off) < 0)
+    if bad.shape[0]:
+        raise ValueError(f"{name} must be non-decreasing; {name}[{int(bad[0]) + 1}] < "
+                         f"{name}[{int(bad[0])}]")
+    return np.ascontiguousarray(off)
+
+
+def _lengths_from(name: str, n_rows: int, width: int, lengths: Any, attention_mask: Any,
+                  left: bool) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Row lengths (and a boolean keep-mask) of a padded 2-D input."""
+    if lengths is not None and attention_mask is not None:
+        raise ValueError("pass lengths or attention_mask, not both")
+    if lengths is not None:
+        ln = _int_array("lengths", lengths)
+        if ln.shape != (n_rows,):
+            raise ValueError(f"lengths must have shape ({n_rows},), got {ln.shape}")
+        ln = ln.astype(np.int64)
+        bad = np.flatnonzero((ln < 0) | (ln > width))
+        if bad.shape[0]:
+            i = int(bad[0])
+            raise ValueError(f"lengths[{i}] = {int(ln[i])} is outside [0, {width}]")
+        return ln, None
+    if attention_mask is not None:
+        am = np.asarray(attention_mask)
+        if am.shape != (n_rows, width):
+            raise ValueError(f"attention_mask must have the shape of {name} {(n_rows, width)}, "
+                             f"got {am.shape}")
+        if am.dtype.kind not in "iub":
+            raise TypeError(f"attention_mask must be an integer or boolean array, got {am.dtype}")
+        keep = am != 0
+        if am.dtype.kind != "b":
+            bad = np.argwhere((am != 0) & (am != 1))
+            if bad.shape[0]:
+                i, j = map(int, bad[0])
+                raise ValueError(f"attention_mask[{i}][{j}] = {am[i, j]} is not 0 or 1")
+        ln = keep.sum(axis=1).astype(np.int64)
+        # the real tokens of a row must be contiguous, at the padding side's opposite end
+        cols = np.arange(width)
+        expect = (cols[None, :] >= (width - ln)[:, None]) if left else (cols[None, :] < ln[:, None])
+        bad = np.argwhere(expect != keep)
+        if bad.shape[0]:
+            i, j = map(int, bad[0])
+            raise ValueError(f"attention_mask[{i}] is not a {'left' if left else 'right'}-padded "
+                             f"mask (position {j}); fastmask expects real tokens to be contiguous")
+        return ln, keep
+    return np.full(n_rows, width, dtype=np.int64), None
+
+
+def _normalize_ids(input_ids: Any, lengths: Any, attention_mask: Any, offsets: Any,
+                   left: bool) -> Tuple[_Rows, Optional[np.ndarray]]:
+    """Turns any accepted input form into :class:`_Rows`; also returns a 2-D keep-mask if any."""
+    from . import _core
+
+    name = "input_ids"
+    if offsets is not None:
+        values = _int_array(name, input_ids)
+        if values.ndim != 1:
+            raise ValueError(f"with offsets, {name} must be the 1-D flat values, got shape "
+                             f"{values.shape}")
+        off = _offsets_array("offsets", offsets, values.shape[0])
+        if values.dtype not in (np.int64, np.int32):
+            values = _checked_cast(values, name)
+        return _Rows(values=np.ascontiguousarray(values), offsets=off,
+                     lengths=np.diff(off)), None
+    if isinstance(input_ids, np.ndarray) or (hasattr(input_ids, "__array__")
+                                             and not isinstance(input_ids, (list, tuple))):
+        arr = np.asarray(input_ids)
+        if arr.ndim == 2:
+            if arr.dtype.kind not in "iu" :
+                raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
+            B, W = arr.shape
+            ln, keep = _lengths_from(name, B, W, lengths, attention_mask, left)
+            if keep is None:
+                cols = np.arange(W)
+                keep = (cols[None, :] >= (W - ln)[:, None]) if left else (cols[None, :]
+                                                                         < ln[:, None])
+                if bool(keep.all()):
+                    values = arr.reshape(-1)
+                else:
+                    values = arr[keep]
+            else:
+                values = arr[keep]
+            if values.dtype not in (np.int64, np.int32):
+                values = _checked_cast(values, name)
+            off = np.zeros(B + 1, dtype=np.int64)
+            np.cumsum(ln, out=off[1:])
+            return _Rows(values=np.ascontiguousarray(values), offsets=off, lengths=ln), keep
+        if arr.ndim == 1 and arr.dtype != object:
+            raise ValueError(f"{name} is a 1-D array: pass a batch (a list of sequences, a 2-D "
+                             "array, or flat values with offsets=)")
+        if arr.dtype == object:
+            input_ids = list(arr)
+        else:
+            raise ValueError(f"{name} must be 2-D, got shape {arr.shape}")
+    if lengths is not None or attention_mask is not None:
+        raise ValueError("lengths and attention_mask describe a padded 2-D input_ids array; "
+                         "a list of sequences carries its own lengths")
+    if isinstance(input_ids, (str, bytes, dict)) or not hasattr(input_ids, "__len__"):
+        raise TypeError(f"{name} must be a list of sequences, a 2-D integer array or flat values "
+                        f"with offsets, got {type(input_ids).__name__}")
+    rows, ln = _core.normalize_rows(list(input_ids), name)
+    return _Rows(rows=rows, lengths=ln), None
+
+
+def _checked_cast(values: np.ndarray, name: str) -> np.ndarray:
+    """Casts other integer dtypes to int64, refusing values that do not fit."""
+    if values.dtype.kind == "u" and values.dtype.itemsize == 8 and values.shape[0]:
+        big = np.flatnonzero(values > np.uint64(np.iinfo(np.int64).max))
+        if big.shape[0]:
+            raise ValueError(f"{name}: value {values[big[0]]} at flat position {int(big[0])} "
+                             "is out of range")
+    return values.astype(np.int64)
+
+
+def _side_rows(name: str, value: Any, ids: _Rows, keep: Optional[np.ndarray],
+               flag: bool) -> Optional[_Rows]:
+    """Normalises a per-token side input (special_tokens_mask, token_type_ids, word_starts)."""
+    if value is None:
+        return None
+    from . import _core
+
+    if ids.rows is None:
+        # flat form: accept flat values aligned with input_ids, or a padded 2-D array
+        arr = np.asarray(value)
+        if arr.ndim == 2 and keep is not None:
+            if arr.shape != keep.shape:
+                raise ValueError(f"{name} must have the shape of input_ids {keep.shape}, got "
+                                 f"{arr.shape}")
+            arr = arr[keep]
+        elif arr.ndim == 2 and ids.offsets is not None and arr.shape[0] == len(ids) and \
+                bool((ids.lengths == arr.shape[1]).all()):
+            arr = arr.reshape(-1)
+        if arr.ndim != 1 or arr.shape[0] != ids.values.shape[0]:
+            raise ValueError(f"{name} must be aligned with input_ids: expected "
+                             f"{ids.values.shape[0]} values, got shape {arr.shape}")
+        arr = _side_dtype(name, arr, flag)
+        return _Rows(values=arr, offsets=ids.offsets, lengths=ids.lengths)
+    if isinstance(value, np.ndarray) and value.ndim == 2:
+        value = list(value)
+    if not hasattr(value, "__len__") or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a list of per-sequence lists or arrays")
+    if len(value) != len(ids):
+        raise ValueError(f"{name} has {len(value)} sequences but input_ids has {len(ids)}")
+    value = [_side_dtype(f"{name}[{i}]", np.asarray(v), flag) if
+             (isinstance(v, np.ndarray) or hasattr(v, "__array__")) and
+             not isinstance(v, (list, tuple)) else v for i, v in enumerate(value)]
+    rows, ln = _core.normalize_rows(value, name)
+    bad = np.flatnonzero(ln != ids.lengths)
+    if bad.shape[0]:
+        i = int(bad[0])
+        raise ValueError(f"{name}[{i}] has {int(ln[i])} entries but input_ids[{i}] has "
+                         f"{int(ids.lengths[i])} tokens")
+    return _Rows(rows=rows, lengths=ln)
+
+
+def _side_dtype(name: str, arr: np.ndarray, flag: bool) -> np.ndarray:
+    if arr.dtype.kind == "b" and flag:
+        return arr.astype(np.uint8)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+    if flag:
+        bad = np.flatnonzero((arr != 0) & (arr != 1))
+        if bad.shape[0]:
+            raise ValueError(f"{name}: value {arr[bad[0]]} at position {int(bad[0])} is not 0 or 1")
+        return arr.astype(np.uint8)
+    bad = np.flatnonzero((arr < 0) | (arr > C.MAX_VOCAB))
+    if bad.shape[0]:
+        raise ValueError(f"{name}: value {arr[bad[0]]} at position {int(bad[0])} is negative")
+    return arr.astype(np.int64)
+
+
+def _pad_side(name: str, side: _Rows, width: int, left: bool, fill: int, dtype,
+              hi: int) -> np.ndarray:
+    """Pads a side input into a fresh (B, width) array of `dtype`."""
+    from . import _core
+
+    out = np.empty((len(side), width), dtype=dtype)
+    if side.rows is not None:
+        _core.fill_rows(side.rows, out, left, 0, hi, fill, name)
+        return out
+    vals = side.values
+    if out.dtype == np.uint8:
+        rc, row = _core.pad_u8(np.ascontiguousarray(vals, dtype=np.uint8), side.offsets, out,
+                               left, True, fill)
+        if rc != 0:
+            raise ValueError(f"{name}: could not pad row {row}")
+        return out
+    tmp = np.empty((len(side), width), dtype=np.int64)
+    lens = np.empty(len(side), dtype=np.int64)
+    rc, row, pos = _core.pad_ragged(np.ascontiguousarray(vals, dtype=np.int64), side.offsets, tmp,
+                                    left, True, fill, 0, lens)
+    if rc != 0:
+        raise ValueError(f"{name}[{row}][{pos}]: bad value")
+    out[...] = tmp
+    return out
+
+
+def _rows_from_lists(name: str, lists: List[Optional[Sequence[int]]], ids: _Rows) -> _Rows:
+    lens = np.fromiter((len(r) for r in lists), dtype=np.int64, count=len(lists))
+    bad = np.flatnonzero(lens != ids.lengths)
+    if bad.shape[0]:
+        i = int(bad[0])
+        raise ValueError(f"{name}[{i}] has {int(lens[i])} entries but input_ids[{i}] has "
+                         f"{int(ids.lengths[i])} tokens")
+    return _Rows(rows=[np.asarray(r, dtype=np.uint8) for r in lists], lengths=lens)
+
+
+def _per_example(name: str, value: Any, n: int) -> list:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a list with one entry per sequence")
+    value = list(value)
+    if len(value) != n:
+        raise ValueError(f"{name} has {len(value)} entries but input_ids has {n} sequences")
+    return value
+
+
+def _word_start_rows(ids: _Rows, word_starts, word_ids, offset_mapping, chinese_ref,
+                     keep) -> Optional[_Rows]:
+    given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
+                            ("offset_mapping", offset_mapping)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"pass only one of {', '.join(given)}")
+    if word_starts is not None:
+        starts = _side_rows("word_starts", word_starts, ids, keep, True)
+        if chinese_ref is None:
+            return starts
+        base = starts.as_lists()
+    else:
+        base = None
+    from . import words
+
+    B = len(ids)
+    if word_ids is not None:
+        wi = _per_example("word_ids", word_ids, B)
+        base = [words.starts_from_word_ids(w) for w in wi]
+    elif offset_mapping is not None:
+        om = _per_example("offset_mapping", offset_mapping, B)
+        base = [words.starts_from_offsets(o) if len(o) else np.zeros(0, np.uint8) for o in om]
+    if chinese_ref is None:
+        return None if base is None else _rows_from_lists("word_ids" if word_ids is not None
+                                                          else "offset_mapping", base, ids)
+    refs = _per_example("chinese_ref", chinese_ref, B)
+    lens = ids.lengths.tolist()
+    out = []
+    for i, r in enumerate(refs):
+        b = None if base is None else base[i]
+        if b is not None and len(b) != lens[i]:
+            raise ValueError(f"word boundaries of sequence {i} have {len(b)} entries but "
+                             f"input_ids[{i}] has {lens[i]} tokens")
+        try:
+            out.append(words.starts_from_chinese_ref(lens[i], r if r is not None else [],
+                                                     base=b))
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"chinese_ref[{i}]: {e}") from None
+    return _rows_from_lists("chinese_ref", out, ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# the configured object
+
+
+class Masker:
+    """Pads and masks batches of token ids for masked-language-model training.
+
+    Build it once with the vocabulary facts and options, then call it on each batch. The masks
+    are a pure function of ``(seed, epoch, sample id)`` and each sequence's own tokens (see
+    docs/semantics.md): the same sequence gets the same mask in any batch, row, padding or
+    thread. Without ``sample_ids``, calls continue a running counter (0..B-1, then B..2B-1, ...).
+
+    Args:
+        vocab_size: number of ids; every input id must be in ``[0, vocab_size)``.
+        mask_token_id: id written at 80 % (``mask_replace_prob``) of picked tokens.
+        pad_token_id: id written at padding (default 0). Never picked.
+        special_ids: ids never picked and, by default, never drawn as random replacements
+            (e.g. ``tokenizer.all_special_ids``). ``mask_token_id`` and ``pad_token_id`` are
+            always added.
+        mlm_probability: per-candidate pick probability (0.15), or the budget fraction for
+            ``selection="exact"`` / ``"span"``.
+        mask_replace_prob / random_replace_prob: fractions of picked tokens replaced by the mask
+            id (0.8) or a random id (0.1); the rest stay unchanged. They must sum to at most 1.
+        selection: ``"bernoulli"`` (each unit picked independently, as Hugging Face does),
+            ``"exact"`` (BERT's ``create_pretraining_data`` rule) or ``"span"``.
+        max_predictions: cap on picked tokens per sequence (BERT's ``max_predictions_per_seq``).
+        random_ids: ``"non_special"`` (default) or ``"all"`` (any id in ``[0, vocab_size)``,
+            as Hugging Face does).
+        ignore_index: label of positions that are not predicted (-100).
+        seed: 0 <= seed < 2**64. ``None`` draws one from the OS; it is readable as ``.seed``.
+        whole_word: pick whole words; boundaries come from per-call ``word_starts``,
+            ``word_ids``, ``offset_mapping`` or ``chinese_ref``, or from ``word_table``.
+        word_table: a vocabulary (list of tokens, token->id dict, or tokenizer with
+            ``get_vocab()``) or a ready 0/1/2 table (bytes or uint8 array of ``vocab_size``).
+        word_convention: ``"auto"``, ``"wordpiece"``, ``"sentencepiece"`` or ``"bytelevel"``.
+        action: ``"token"`` (80/10/10 decided per token) or ``"unit"`` (per word, as fairseq).
+        span_lengths: for ``selection="span"``: ``"spanbert"``, ``"albert"`` or probabilities of
+            span lengths 1, 2, ... (in words when ``whole_word``, else tokens).
+        padding, max_length, truncation, pad_to_multiple_of, padding_side, dtype: output layout.
+        num_threads: split large batches over this many threads (the C work runs without the GIL).
+    """
+
+    _impl = "c"
+
+    def __init__(self, vocab_size: int, mask_token_id: int, *, pad_token_id: int = 0,
+                 special_ids: Sequence[int] = (), mlm_probability: float = 0.15,
+                 mask_replace_prob: float = 0.8, random_replace_prob: float = 0.1,
+                 selection: str = "bernoulli", max_predictions: Optional[int] = None,
+                 random_ids: str = "non_special", ignore_index: int = -100,
+                 seed: Optional[int] = None, whole_word: bool = False, word_table: Any = None,
+                 word_convention: str = "auto", action: str = "token",
+                 span_lengths: Any = "spanbert", padding: str = "longest",
+                 max_length: Optional[int] = None, truncation: bool = False,
+                 pad_to_multiple_of: Optional[int] = None, padding_side: str = "right",
+                 dtype: Any = "int64", num_threads: int = 1):
+        self.vocab_size = _check_int("vocab_size", vocab_size, 1, C.MAX_VOCAB)
+        V = self.vocab_size
+        self.mask_token_id = _check_int("mask_token_id", mask_token_id, 0, None)
+        if self.mask_token_id >= V:
+            raise ValueError(f"mask_token_id={self.mask_token_id} is outside [0, {V})")
+        self.layout = _Layout(pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
+                              padding_side, dtype)
+        if self.layout.pad_token_id >= V:
+            raise ValueError(f"pad_token_id={self.layout.pad_token_id} is outside [0, {V})")
+        if isinstance(special_ids, (str, bytes)) or not hasattr(special_ids, "__iter__"):
+            raise TypeError("special_ids must be a sequence of ints")
+        specials = set()
+        for k, s in enumerate(special_ids):
+            s = _check_int(f"special_ids[{k}]", s, 0, None)
+            if s >= V:
+                raise ValueError(f"special_ids[{k}]={s} is outside [0, {V})")
+            specials.add(s)
+        specials.add(self.mask_token_id)
+        specials.add(self.layout.pad_token_id)
+        self.special_ids = tuple(sorted(specials))
+        self.mlm_probability = _check_prob("mlm_probability", mlm_probability)
+        self.mask_replace_prob = _check_prob("mask_replace_prob", mask_replace_prob)
+        self.random_replace_prob = _check_prob("random_replace_prob", random_replace_prob)
+        if self.mask_replace_prob + self.random_replace_prob > 1.0 + 1e-12:
+            raise ValueError("mask_replace_prob + random_replace_prob must be <= 1, got "
+                             f"{self.mask_replace_prob} + {self.random_replace_prob}")
+        self.selection = _check_choice("selection", selection, tuple(C.SELECTIONS))
+        self.max_predictions = _check_int("max_predictions", max_predictions, 0, None,
+                                          none_ok=True)
+        self.random_ids = _check_choice("random_ids", random_ids, ("non_special", "all"))
+        self.ignore_index = _check_int("ignore_index", ignore_index, -(1 << 31), (1 << 31) - 1)
+        if seed is None:
+            seed = int.from_bytes(os.urandom(8), "little")
+        self.seed = _check_int("seed", seed, 0, C.MAX_SEED - 1)
+        if not isinstance(whole_word, (bool, np.bool_)):
+            raise TypeError(f"whole_word must be True or False, got {whole_word!r}")
+        self.whole_word = bool(whole_word)
+        self.action = _check_choice("action", action, ("token", "unit"))
+        self.num_threads = _check_int("num_threads", num_threads, 1, 256)
+        self._word_table = self._build_word_table(word_table, word_convention)
+        self.span_lengths = self._span_probs(span_lengths)
+        self._kc = self._kernel_config()
+        self._lock = threading.Lock()
+        self._next_sid = 0
+        self._pool = None
+        self._core = self._make_core()
+
+    # -- configuration helpers ---------------------------------------------------------------
+    def _build_word_table(self, word_table, convention) -> Optional[bytes]:
+        if word_table is None:
+            return None
+        if isinstance(word_table, (bytes, bytearray, memoryview)) or (
+                isinstance(word_table, np.ndarray) and word_table.dtype.kind in "iub"):
+            table = np.frombuffer(bytes(word_table), dtype=np.uint8) if not isinstance(
+                word_table, np.ndarray) else word_table.astype(np.uint8)
+        else:
+            from . import words
+
+            table = np.frombuffer(words.word_table(word_table, convention=convention,
+                                                   vocab_size=self.vocab_size), dtype=np.uint8)
+        if table.ndim != 1 or table.shape[0] != self.vocab_size:
+            raise ValueError(f"word_table must have one entry per id ({self.vocab_size}), got "
+                             f"{table.shape[0] if table.ndim == 1 else table.shape}")
+        if table.shape[0] and int(table.max()) > 2:
+            raise ValueError("word_table entries must be 0 (continues), 1 (starts) or 2 (alone)")
+        return table.tobytes()
+
+    def _span_probs(self, span_lengths) -> Tuple[float, ...]:
+        if isinstance(span_lengths, str):
+            if span_lengths not in SPAN_LENGTHS:
+                raise ValueError(f"span_lengths must be one of {sorted(SPAN_LENGTHS)} or a "
+                                 f"sequence of probabilities, got {span_lengths!r}")
+            return SPAN_LENGTHS[span_lengths]
+        try:
+            probs = tuple(float(p) for p in span_lengths)
+        except (TypeError, ValueError):
+            raise TypeError("span_lengths must be a name or a sequence of probabilities") from None
+        if not probs or any(not (p >= 0 and math.isfinite(p)) for p in probs) or sum(probs) <= 0:
+            raise ValueError("span_lengths must be non-negative probabilities with a positive sum")
+        return probs
+
+    def _kernel_config(self) -> C.KernelConfig:
+        V = self.vocab_size
+        t_mask = C.threshold(self.mask_replace_prob)
+        t_random = C.threshold(self.random_replace_prob)
+        if t_mask + t_random > C.TWO32:
+            t_random = C.TWO32 - t_mask
+        skip = self.special_ids if self.random_ids == "non_special" else ()
+        if V - len(skip) < 1:
+            raise ValueError("every id is special: no id is left for random replacement")
+        return C.KernelConfig(
+            seed=self.seed, selection=C.SELECTIONS[self.selection],
+            units=C.UNITS_WORDS if self.whole_word else C.UNITS_TOKENS,
+            action_per_unit=self.action == "unit", t_select=C.threshold(self.mlm_probability),
+            t_mask=t_mask, t_random=t_random, probability=self.mlm_probability,
+            max_predictions=-1 if self.max_predictions is None else self.max_predictions,
+            vocab_size=V, mask_id=self.mask_token_id, pad_id=self.layout.pad_token_id,
+            ignore_index=self.ignore_index, special_set=frozenset(self.special_ids),
+            random_skip=tuple(skip), random_range=V - len(skip),
+            span_cdf=C.cdf_thresholds(self.span_lengths), word_table=self._word_table)
+
+    def _make_core(self):
+        from . import _core
+
+        return _core.CoreConfig(self._kc)
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def next_sample_id(self) -> int:
+        """Sample id the next call without ``sample_ids`` starts at."""
+        return self._next_sid
+
+    @next_sample_id.setter
+    def next_sample_id(self, value: int) -> None:
+        self._next_sid = _check_int("next_sample_id", value, 0, C.MAX_SAMPLE_ID - 1)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_lock"] = None
+        state["_pool"] = None
+        state["_core"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._core = self._make_core()
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(vocab_size={self.vocab_size}, mask_token_id="
+                f"{self.mask_token_id}, mlm_probability={self.mlm_probability}, selection="
+                f"{self.selection!r}, whole_word={self.whole_word}, seed={self.seed})")
+
+    def _sample_ids(self, sample_ids: Any, B: int) -> np.ndarray:
+        if sample_ids is None:
+            with self._lock:
+                start = self._next_sid
+                if start + B > C.MAX_SAMPLE_ID:
+                    raise ValueError("the running sample-id counter reached 2**48")
+                self._next_sid = start + B
+            return np.arange(start, start + B, dtype=np.uint64)
+        arr = np.asarray(sample_ids)
+        if arr.dtype == object:
+            arr = np.asarray([_check_int(f"sample_ids[{i}]", v) for i, v in enumerate(arr)])
+        if arr.dtype.kind == "b" or arr.dtype.kind not in "iu":
+            raise TypeError(f"sample_ids must be integers, got dtype {arr.dtype}")
+        if arr.shape != (B,):
+            raise ValueError(f"sample_ids must have one entry per sequence ({B}), got shape "
+                             f"{arr.shape}")
+        if arr.dtype.kind == "i":
+            bad = np.flatnonzero(arr < 0)
+            if bad.shape[0]:
+                i = int(bad[0])
+                raise ValueError(f"sample_ids[{i}] = {int(arr[i])} is negative")
+        big = np.flatnonzero(arr.astype(np.uint64) >= np.uint64(C.MAX_SAMPLE_ID))
+        if big.shape[0]:
+            i = int(big[0])
+            raise ValueError(f"sample_ids[{i}] = {int(arr[i])} is not below 2**48")
+        return np.ascontiguousarray(arr, dtype=np.uint64)
+
+    # -- the call ---------------------------------------------------------------------------
+    def __call__(self, input_ids: Any, *, sample_ids: Any = None, epoch: int = 0,
+                 lengths: Any = None, attention_mask: Any = None, offsets: Any = None,
+                 special_tokens_mask: Any = None, token_type_ids: Any = None,
+                 word_starts: Any = None, word_ids: Any = None, offset_mapping: Any = None,
+                 chinese_ref: Any = None) -> Dict[str, np.ndarray]:
+        """Pads and masks a batch; returns ``input_ids``, ``attention_mask``, ``labels`` (and
+        ``token_type_ids`` / ``special_tokens_mask`` padded when given) as NumPy arrays.
+
+        ``input_ids`` is a list of sequences (lists of ints or 1-D integer arrays), a padded 2-D
+        array (with ``lengths`` or ``attention_mask``; without either every column is real) or
+        flat values with ``offsets`` (the layout of an Arrow list array). Side inputs have the
+        same form as ``input_ids``. ``word_ids`` / ``offset_mapping`` / ``chinese_ref`` are
+        per-example lists as Hugging Face tokenizers return them.
+        """
+        epoch = _check_int("epoch", epoch, 0, C.MAX_EPOCH - 1)
+        lay = self.layout
+        left = lay.padding_side == "left"
+        ids, keep = _normalize_ids(input_ids, lengths, attention_mask, offsets, left)
+        B = len(ids)
+        special = _side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True)
+        types = _side_rows("token_type_ids", token_type_ids, ids, keep, False)
+        starts = _word_start_rows(ids, word_starts, word_ids, offset_mapping, chinese_ref, keep)
+        if starts is not None and not self.whole_word:
+            raise ValueError("word boundaries were given but whole_word=False")
+        if self.whole_word and starts is None and self._word_table is None:
+            raise ValueError("whole_word=True needs word boundaries: pass word_starts, word_ids, "
+                             "offset_mapping or chinese_ref, or build the Masker with word_table")
+        width = lay.width(ids.lengths)
+        sids = self._sample_ids(sample_ids, B)
+        return self._run(ids, special, types, starts, sids, epoch, width, left)
+
+    def _run(self, ids: _Rows, special, types, starts, sids, epoch, width, left):
+        from . import _core
+
+        lay = self.layout
+        B = len(ids)
+        n_out = 3 + (types is not None)
+        block = np.empty((n_out, B, width), dtype=lay.dtype)
+        out_ids, labels, attention = block[0], block[1], block[2]
+        if ids.rows is not None:
+            _core.fill_rows(ids.rows, out_ids, left, 0, self.vocab_size, lay.pad_token_id,
+                            "input_ids")
+            lens = np.minimum(ids.lengths, width)
+        else:
+            lens = np.empty(B, dtype=np.int64)
+            rc, row, pos = _core.pad_ragged(ids.values, ids.offsets, out_ids, left, True,
+                                            lay.pad_token_id, self.vocab_size, lens)
+            _raise_status(rc, row, pos, ids, self.vocab_size)
+        special_p = None if special is None else _pad_side("special_tokens_mask", special, width,
+                                                           left, 1, np.uint8, 2)
+        starts_p = None if starts is None else _pad_side("word_starts", starts, width, left, 0,
+                                                         np.uint8, 2)
+        self._mask_rows(epoch, out_ids, labels, attention, lens, left, special_p, starts_p, sids)
+        out = {"input_ids": out_ids, "attention_mask": attention, "labels": labels}
+        if types is not None:
+            block[3] = _pad_side("token_type_ids", types, width, left, 0, np.int64, C.MAX_VOCAB)
+            out["token_type_ids"] = block[3]
+        if special is not None:
+            out["special_tokens_mask"] = special_p.astype(lay.dtype)
+        return out
+
+    def _mask_rows(self, epoch, out_ids, labels, attention, lens, left, special_p, starts_p,
+                   sids):
+        from . import _core
+
+        B = out_ids.shape[0]
+        lens = np.ascontiguousarray(lens, dtype=np.int64)
+        threads = min(self.num_threads, max(1, B // 16))
+        if threads <= 1:
+            results = [_core.mask_batch(self._core, epoch, out_ids, labels, attention, lens, left,
+                                        special_p, starts_p, sids, 0, B)]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.num_threads)
+            bounds = [B * k // threads for k in range(threads + 1)]
+            futs = [self._pool.submit(_core.mask_batch, self._core, epoch, out_ids, labels,
+                                      attention, lens, left, special_p, starts_p, sids,
+                                      bounds[k], bounds[k + 1]) for k in range(threads)]
+            results = [f.result() for f in futs]
+        for rc, row, pos in results:
+            if rc != 0:
+                raise ValueError(f"input_ids[{row}][{pos}]: {_core.STATUS.get(rc, rc)}")
+
+    def pad(self, input_ids: Any, **kwargs) -> Dict[str, np.ndarray]:
+        """Pads a batch with this object's layout options, without masking."""
+        lay = self.layout
+        return pad(input_ids, pad_token_id=lay.pad_token_id, padding=lay.padding,
+                   max_length=lay.max_length, truncation=lay.truncation,
+                   pad_to_multiple_of=lay.pad_to_multiple_of, padding_side=lay.padding_side,
+                   dtype=lay.dtype, vocab_size=self.vocab_size, **kwargs)
+
+
+def _raise_status(rc: int, row: int, pos: int, ids: _Rows, vocab_size: Optional[int]) -> None:
+    if rc == 0:
+        return
+    from . import _core
+
+    if rc == _core.ERR_ID_RANGE:
+        value = ids.values[ids.offsets[row] + pos]
+        raise ValueError(f"input_ids[{row}][{pos}]: id {int(value)} is out of range "
+                         f"[0, {vocab_size})")
+    raise ValueError(f"input_ids: {_core.STATUS.get(rc, rc)} (row {row})")
+
+
+# ---------------------------------------------------------------------------------------------
+# plain functions
+
+
+def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
+        max_length: Optional[int] = None, truncation: bool = False,
+        pad_to_multiple_of: Optional[int] = None, padding_side: str = "right",
+        dtype: Any = "int64", vocab_size: Optional[int] = None, lengths: Any = None,
+        attention_mask: Any = None, offsets: Any = None, special_tokens_mask: Any = None,
+        token_type_ids: Any = None) -> Dict[str, np.ndarray]:
+    """Pads a batch of sequences; returns ``input_ids`` and ``attention_mask`` (and the padded
+    ``token_type_ids`` / ``special_tokens_mask`` when given). Ids must be >= 0 and, when
+    ``vocab_size`` is given, below it. Input forms as for :class:`Masker`."""
+    from . import _core
+
+    lay = _Layout(pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
+                  padding_side, dtype)
+    hi = C.MAX_VOCAB + 1 if vocab_size is None else _check_int("vocab_size", vocab_size, 1,
+                                                               C.MAX_VOCAB)
+    if lay.pad_token_id >= hi:
+        raise ValueError(f"pad_token_id={lay.pad_token_id} is outside [0, {hi})")
+    left = lay.padding_side == "left"
+    ids, keep = _normalize_ids(input_ids, lengths, attention_mask, offsets, left)
+    special = _side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True)
+    types = _side_rows("token_type_ids", token_type_ids, ids, keep, False)
+    width = lay.width(ids.lengths)
+    B = len(ids)
+    block = np.empty((2, B, width), dtype=lay.dtype)
+    out_ids, attention = block[0], block[1]
+    if ids.rows is not None:
+        _core.fill_rows(ids.rows, out_ids, left, 0, hi, lay.pad_token_id, "input_ids")
+        lens = np.minimum(ids.lengths, width)
+    else:
+        lens = np.empty(B, dtype=np.int64)
+        rc, row, pos = _core.pad_ragged(ids.values, ids.offsets, out_ids, left, True,
+                                        lay.pad_token_id, hi, lens)
+        _raise_status(rc, row, pos, ids, hi)
+    cols = np.arange(width)
+    if left:
+        np.greater_equal(cols[None, :], (width - lens)[:, None], out=attention, casting="unsafe")
+    else:
+        np.less(cols[None, :], lens[:, None], out=attention, casting="unsafe")
+    out = {"input_ids": out_ids, "attention_mask": attention}
+    if types is not None:
+        out["token_type_ids"] = _pad_side("token_type_ids", types, width, left, 0, lay.dtype,
+                                          C.MAX_VOCAB)
+    if special is not None:
+        out["special_tokens_mask"] = _pad_side("special_tokens_mask", special, width, left, 1,
+                                               np.uint8, 2).astype(lay.dtype)
+    return out
+
+
+def mask(input_ids: Any, *, vocab_size: int, mask_token_id: int, sample_ids: Any = None,
+         epoch: int = 0, lengths: Any = None, attention_mask: Any = None, offsets: Any = None,
+         special_tokens_mask: Any = None, token_type_ids: Any = None, word_starts: Any = None,
+         word_ids: Any = None, offset_mapping: Any = None, chinese_ref: Any = None,
+         **options) -> Dict[str, np.ndarray]:
+    """One-shot :class:`Masker` call: ``Masker(vocab_size, mask_token_id, **options)(input_ids)``.
+
+    Without ``sample_ids`` the batch's sequences get ids 0..B-1, so two calls with the same seed
+    give the same masks to sequences in the same rows; pass ``sample_ids`` (or keep a
+    :class:`Masker`) to give every sequence its own stream.
+    """
+    m = Masker(vocab_size, mask_token_id, **options)
+    return m(input_ids, sample_ids=sample_ids, epoch=epoch, lengths=lengths,
+             attention_mask=attention_mask, offsets=offsets,
+             special_tokens_mask=special_tokens_mask, token_type_ids=token_type_ids,
+             word_starts=word_starts, word_ids=word_ids, offset_mapping=offset_mapping,
+             chinese_ref=chinese_ref)

@@ -1,0 +1,67 @@
+"""The integer form of a masking configuration, shared by the C core and the reference.
+
+Users never build this directly: :class:`fastmask.Masker` validates its options and turns them
+into a :class:`KernelConfig` once. Every field is an int, a float used only for the exact/span
+budget, or an immutable container, so both implementations read exactly the same numbers
+(docs/semantics.md, section 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+SELECT_BERNOULLI = 0
+SELECT_EXACT = 1
+SELECT_SPAN = 2
+SELECTIONS = {"bernoulli": SELECT_BERNOULLI, "exact": SELECT_EXACT, "span": SELECT_SPAN}
+
+UNITS_TOKENS = 0
+UNITS_WORDS = 1
+
+TWO32 = 1 << 32
+MAX_SAMPLE_ID = 1 << 48
+MAX_EPOCH = 1 << 32
+MAX_SEED = 1 << 64
+MAX_VOCAB = (1 << 31) - 1
+
+
+def threshold(p: float) -> int:
+    """``round_half_even(p * 2**32)``: the integer a 32-bit draw is compared with."""
+    return int(round(float(p) * TWO32))
+
+
+def cdf_thresholds(probs) -> Tuple[int, ...]:
+    """Cumulative integer thresholds of a length distribution; the last one is ``2**32``."""
+    total = float(sum(probs))
+    out = []
+    acc = 0.0
+    for p in probs[:-1]:
+        acc += float(p) / total
+        out.append(min(TWO32, int(round(acc * TWO32))))
+    out.append(TWO32)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class KernelConfig:
+    """Integer configuration read by the kernels (field for field the C ``fm_config``)."""
+
+    seed: int
+    selection: int
+    units: int
+    action_per_unit: bool
+    t_select: int
+    t_mask: int
+    t_random: int
+    probability: float
+    max_predictions: int  # -1: no cap
+    vocab_size: int
+    mask_id: int
+    pad_id: int
+    ignore_index: int
+    special_set: frozenset  # S: ids never picked
+    random_skip: Tuple[int, ...]  # sorted ids excluded from random replacement
+    random_range: int  # R
+    span_cdf: Tuple[int, ...] = ()
+    word_table: Optional[bytes] = None  # per-id 0/1/2 word table, length vocab_size

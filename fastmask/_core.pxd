@@ -1,0 +1,87 @@
+# Declarations of the C core (csrc/fastmask.h) for Cython.
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+
+
+cdef extern from "fastmask.h" nogil:
+    int FM_OK
+    int FM_ERR_ARG
+    int FM_ERR_ID_RANGE
+    int FM_ERR_LENGTH
+    int FM_ERR_RNG
+    int FM_ERR_WORKSPACE
+
+    ctypedef struct fm_config:
+        uint64_t seed
+        uint32_t epoch
+        int selection
+        int units
+        int action_per_unit
+        uint64_t t_select
+        uint64_t t_mask
+        uint64_t t_random
+        double probability
+        int64_t max_predictions
+        int64_t vocab_size
+        int64_t mask_id
+        int64_t pad_id
+        int64_t ignore_index
+        const uint8_t *special_bits
+        const int64_t *random_skip
+        int64_t n_random_skip
+        uint32_t random_range
+        const uint64_t *span_cdf
+        int32_t n_span_lengths
+        const uint8_t *word_table
+
+    ctypedef struct fm_batch:
+        int64_t rows
+        int64_t width
+        const int64_t *lengths
+        int left
+        const uint8_t *special_mask
+        const uint8_t *word_starts
+        const uint64_t *sample_ids
+
+    void fm_philox4x32_10(const uint32_t *ctr, const uint32_t *key, uint32_t *out)
+    void fm_stream_block(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain,
+                         uint32_t block, uint32_t *out)
+    int fm_bounded(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain, uint32_t block,
+                   uint32_t range, uint32_t x, uint32_t *result)
+    int fm_config_check(const fm_config *cfg)
+    size_t fm_workspace_bytes(int64_t width)
+    int fm_mask_batch_i64(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
+                          int64_t row_end, int64_t *ids, int64_t *labels, int64_t *attention,
+                          void *workspace, size_t workspace_bytes, int64_t *err_row,
+                          int64_t *err_pos)
+    int fm_mask_batch_i32(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
+                          int64_t row_end, int32_t *ids, int32_t *labels, int32_t *attention,
+                          void *workspace, size_t workspace_bytes, int64_t *err_row,
+                          int64_t *err_pos)
+    int fm_pad_i64_i64(const int64_t *values, const int64_t *offsets, int64_t rows,
+                       int64_t width, int left, int truncate, int64_t pad_id,
+                       int64_t vocab_size, int64_t *out, int64_t *lengths_out,
+                       int64_t *err_row, int64_t *err_pos)
+    int fm_pad_i32_i64(const int32_t *values, const int64_t *offsets, int64_t rows,
+                       int64_t width, int left, int truncate, int64_t pad_id,
+                       int64_t vocab_size, int64_t *out, int64_t *lengths_out,
+                       int64_t *err_row, int64_t *err_pos)
+    int fm_pad_i64_i32(const int64_t *values, const int64_t *offsets, int64_t rows,
+                       int64_t width, int left, int truncate, int64_t pad_id,
+                       int64_t vocab_size, int32_t *out, int64_t *lengths_out,
+                       int64_t *err_row, int64_t *err_pos)
+    int fm_pad_i32_i32(const int32_t *values, const int64_t *offsets, int64_t rows,
+                       int64_t width, int left, int truncate, int64_t pad_id,
+                       int64_t vocab_size, int32_t *out, int64_t *lengths_out,
+                       int64_t *err_row, int64_t *err_pos)
+    int fm_pad_u8(const uint8_t *values, const int64_t *offsets, int64_t rows, int64_t width,
+                  int left, int truncate, uint8_t fill, uint8_t *out, int64_t *err_row)
+
+
+ctypedef fused out_t:
+    int32_t
+    int64_t
+
+
+cdef class CoreConfig:
+    cdef fm_config cfg
+    cdef object _owned
