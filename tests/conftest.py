@@ -1,0 +1,35 @@
+"""Shared fixtures: every behavioural test runs against the C core and the pure-Python twin."""
+
+import pytest
+
+import fastmask
+import fastmask.reference as reference
+
+
+@pytest.fixture(params=["c", "reference"])
+def impl(request):
+    """The module under test: ``fastmask`` (C core) or ``fastmask.reference`` (pure Python)."""
+    return fastmask if request.param == "c" else reference
+
+
+# a small BERT-like vocabulary layout used across the tests
+PAD, UNK, CLS, SEP, MASK = 0, 1, 2, 3, 4
+SPECIALS = (PAD, UNK, CLS, SEP, MASK)
+VOCAB = 1000
+
+
+def make_masker(impl, **kw):
+    opts = dict(vocab_size=VOCAB, mask_token_id=MASK, pad_token_id=PAD, special_ids=SPECIALS,
+                seed=1234)
+    opts.update(kw)
+    return impl.Masker(**opts)
+
+
+def random_batch(rng, n=16, lo=0, hi=40, specials=True):
+    """Lists of ids framed by [CLS] ... [SEP], lengths in [lo, hi]."""
+    out = []
+    for _ in range(n):
+        m = int(rng.integers(lo, hi + 1))
+        body = rng.integers(5, VOCAB, size=max(m - 2, 0)).tolist()
+        out.append(([CLS] + body + [SEP])[:m] if specials else body)
+    return out

@@ -1,0 +1,56 @@
+"""The GIL is released around the kernels: concurrent calls give the serial results."""
+
+import threading
+
+import numpy as np
+
+import fastmask
+from conftest import MASK, SPECIALS, VOCAB, random_batch
+
+
+def test_four_threads_match_serial():
+    rng = np.random.default_rng(0)
+    batches = [random_batch(rng, 64, 50, 300) for _ in range(8)]
+    m = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=11)
+    serial = [m(b, sample_ids=np.arange(64) + 64 * i) for i, b in enumerate(batches)]
+    results = {}
+
+    def work(t):
+        for rep in range(5):
+            for i, b in enumerate(batches):
+                results[(t, rep, i)] = m(b, sample_ids=np.arange(64) + 64 * i)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4 * 5 * 8
+    for (t, rep, i), out in results.items():
+        for k in out:
+            assert (out[k] == serial[i][k]).all()
+
+
+def test_num_threads_splits_batch_identically():
+    rng = np.random.default_rng(1)
+    batch = random_batch(rng, 200, 0, 300)
+    one = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=3)(batch)
+    many = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=3, num_threads=4)(batch)
+    for k in one:
+        assert (one[k] == many[k]).all()
+
+
+def test_running_counter_is_thread_safe():
+    m = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=3)
+    batch = [[2, 10, 11, 3]] * 10
+
+    def work():
+        for _ in range(50):
+            m(batch)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert m.next_sample_id == 4 * 50 * 10
