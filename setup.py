@@ -36,7 +36,7 @@ extensions = [
     Extension(
         "fastmask._core",
         sources=["fastmask/_core.pyx", "csrc/fastmask.c"],
-        include_dirs=["csrc"],
+        include_dirs=["csrc", "fastmask"],
         extra_compile_args=compile_args,
         extra_link_args=link_args,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],

@@ -607,6 +607,8 @@ class Masker:
                 self._next_sid = start + B
             return np.arange(start, start + B, dtype=np.uint64)
         arr = np.asarray(sample_ids)
+        if arr.size == 0 and arr.dtype.kind == "f":
+            arr = arr.astype(np.uint64)  # an empty list
         if arr.dtype == object:
             arr = np.asarray([_check_int(f"sample_ids[{i}]", v) for i, v in enumerate(arr)])
         if arr.dtype.kind == "b" or arr.dtype.kind not in "iu":

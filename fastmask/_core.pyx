@@ -19,6 +19,9 @@ cdef extern from "Python.h":
     bint _long_exact "PyLong_CheckExact"(PyObject *)
     long long _as_ll "PyLong_AsLongLongAndOverflow"(PyObject *, int *) except? -1
 
+cdef extern from "_pyints.h":
+    bint fm_compact_long(PyObject *o, long long *value) nogil
+
 
 def workspace_bytes(int64_t width):
     """Bytes of scratch memory one thread needs for rows of up to `width` tokens."""
@@ -117,6 +120,9 @@ cdef int _fill_seq(object seq, fill_t *row, Py_ssize_t n, Py_ssize_t width, bint
     cdef PyObject *item
     for k in range(m):
         item = _list_item(seq, k) if is_list else _tuple_item(seq, k)
+        if fm_compact_long(item, &v) and lo <= v < hi:
+            row[start + k] = <fill_t>v
+            continue
         rc = _read_obj(item, &v)
         if rc == 1:
             raise TypeError(f"{_where(name, i, k)}: expected an integer id, got "

@@ -1,0 +1,32 @@
+/* Fast reads of small Python ints for the Cython layer (fastmask/_core.pyx).
+ *
+ * This header belongs to the binding layer, not to the C core: it includes Python.h. It reads
+ * the value of an exact `int` whose magnitude fits one internal digit without a function call;
+ * anything else is left to the caller's general path (PyLong_AsLongLongAndOverflow).
+ */
+#ifndef FASTMASK_PYINTS_H
+#define FASTMASK_PYINTS_H
+
+#include <Python.h>
+
+/* 1 and *value set when `o` is an exact int with a compact (single-digit) value, else 0. */
+static inline int fm_compact_long(PyObject *o, long long *value) {
+    if (!PyLong_CheckExact(o)) return 0;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+        *value = (long long)PyUnstable_Long_CompactValue((PyLongObject *)o);
+        return 1;
+    }
+    return 0;
+#else
+    {
+        Py_ssize_t size = Py_SIZE(o);
+        if (size == 0) { *value = 0; return 1; }
+        if (size == 1) { *value = (long long)((PyLongObject *)o)->ob_digit[0]; return 1; }
+        if (size == -1) { *value = -(long long)((PyLongObject *)o)->ob_digit[0]; return 1; }
+        return 0;
+    }
+#endif
+}
+
+#endif
