@@ -325,11 +325,12 @@ def _side_dtype(name: str, arr: np.ndarray, flag: bool) -> np.ndarray:
 
 
 def _pad_side(name: str, side: _Rows, width: int, left: bool, fill: int, dtype,
-              hi: int) -> np.ndarray:
-    """Pads a side input into a fresh (B, width) array of `dtype`."""
+              hi: int, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """Pads a side input into `out` (or a fresh (B, width) array of `dtype`)."""
     from . import _core
 
-    out = np.empty((len(side), width), dtype=dtype)
+    if out is None:
+        out = np.empty((len(side), width), dtype=dtype)
     if side.rows is not None:
         _core.fill_rows(side.rows, out, left, 0, hi, fill, name)
         return out
@@ -340,13 +341,11 @@ def _pad_side(name: str, side: _Rows, width: int, left: bool, fill: int, dtype,
         if rc != 0:
             raise ValueError(f"{name}: could not pad row {row}")
         return out
-    tmp = np.empty((len(side), width), dtype=np.int64)
     lens = np.empty(len(side), dtype=np.int64)
-    rc, row, pos = _core.pad_ragged(np.ascontiguousarray(vals, dtype=np.int64), side.offsets, tmp,
-                                    left, True, fill, 0, lens)
+    rc, row, pos = _core.pad_ragged(np.ascontiguousarray(vals, dtype=out.dtype), side.offsets,
+                                    out, left, True, fill, 0, lens)
     if rc != 0:
         raise ValueError(f"{name}[{row}][{pos}]: bad value")
-    out[...] = tmp
     return out
 
 
@@ -632,7 +631,8 @@ class Masker:
                  lengths: Any = None, attention_mask: Any = None, offsets: Any = None,
                  special_tokens_mask: Any = None, token_type_ids: Any = None,
                  word_starts: Any = None, word_ids: Any = None, offset_mapping: Any = None,
-                 chinese_ref: Any = None) -> Dict[str, np.ndarray]:
+                 chinese_ref: Any = None,
+                 return_special_tokens_mask: bool = True) -> Dict[str, np.ndarray]:
         """Pads and masks a batch; returns ``input_ids``, ``attention_mask``, ``labels`` (and
         ``token_type_ids`` / ``special_tokens_mask`` padded when given) as NumPy arrays.
 
@@ -657,9 +657,11 @@ class Masker:
                              "offset_mapping or chinese_ref, or build the Masker with word_table")
         width = lay.width(ids.lengths)
         sids = self._sample_ids(sample_ids, B)
-        return self._run(ids, special, types, starts, sids, epoch, width, left)
+        return self._run(ids, special, types, starts, sids, epoch, width, left,
+                         bool(return_special_tokens_mask))
 
-    def _run(self, ids: _Rows, special, types, starts, sids, epoch, width, left):
+    def _run(self, ids: _Rows, special, types, starts, sids, epoch, width, left,
+             return_special=True):
         from . import _core
 
         lay = self.layout
@@ -683,9 +685,9 @@ class Masker:
         self._mask_rows(epoch, out_ids, labels, attention, lens, left, special_p, starts_p, sids)
         out = {"input_ids": out_ids, "attention_mask": attention, "labels": labels}
         if types is not None:
-            block[3] = _pad_side("token_type_ids", types, width, left, 0, np.int64, C.MAX_VOCAB)
-            out["token_type_ids"] = block[3]
-        if special is not None:
+            out["token_type_ids"] = _pad_side("token_type_ids", types, width, left, 0, None,
+                                              C.MAX_VOCAB, out=block[3])
+        if special is not None and return_special:
             out["special_tokens_mask"] = special_p.astype(lay.dtype)
         return out
 

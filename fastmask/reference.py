@@ -611,7 +611,7 @@ class Masker(_api.Masker):
     def _make_core(self):
         return None
 
-    def _run(self, ids, special, types, starts, sids, epoch, width, left):
+    def _run(self, ids, special, types, starts, sids, epoch, width, left, return_special=True):
         import numpy as np
 
         lay = self.layout
@@ -632,7 +632,7 @@ class Masker(_api.Masker):
         if types is not None:
             tt = _ref_rows(types, "token_type_ids", 0, (1 << 31), width)
             out["token_type_ids"] = arr(_ref_pad(tt, width, left, 0))
-        if sp is not None:
+        if sp is not None and return_special:
             out["special_tokens_mask"] = arr(_ref_pad(sp, width, left, 1))
         return out
 

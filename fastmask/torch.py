@@ -656,7 +656,8 @@ class MLMCollator:
                 raise ValueError(f"dupe_factor needs a sample id per example (the "
                                  f"{self.sample_id_key!r} field, e.g. from IndexedDataset)")
             masker, sids = self._fallback(B)
-        kwargs = dict(sample_ids=sids, special_tokens_mask=special, token_type_ids=g.types)
+        kwargs = dict(sample_ids=sids, special_tokens_mask=special, token_type_ids=g.types,
+                      return_special_tokens_mask=False)
         for k, v in g.boundaries.items():
             kwargs[k] = v
         if "word_ids" in kwargs and "offset_mapping" in kwargs:

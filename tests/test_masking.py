@@ -268,3 +268,14 @@ def test_mask_function(impl):
                     special_ids=SPECIALS)
     assert out["input_ids"].tolist() == [[CLS, MASK, MASK, MASK, SEP]]
     assert out["labels"].tolist() == [[-100, 10, 11, 12, -100]]
+
+
+def test_special_tokens_mask_can_be_left_out_of_the_output(impl):
+    batch = [[CLS, 10, 11, SEP], [CLS, 12, SEP]]
+    special = [[1, 0, 0, 1], [1, 0, 1]]
+    m = make_masker(impl, mlm_probability=1.0)
+    full = m(batch, special_tokens_mask=special, sample_ids=[0, 1])
+    slim = m(batch, special_tokens_mask=special, sample_ids=[0, 1],
+             return_special_tokens_mask=False)
+    assert "special_tokens_mask" in full and "special_tokens_mask" not in slim
+    assert all((full[k] == slim[k]).all() for k in slim)
