@@ -47,7 +47,8 @@ void fm_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out
 void fm_stream_block(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain,
                      uint32_t block, uint32_t out[4]);
 
-/* bounded(R, x, D, b) of docs/semantics.md section 4; returns FM_OK or FM_ERR_RNG. */
+/* bounded(R, x, D, b) of docs/semantics.md section 4; returns FM_OK, FM_ERR_RNG, or FM_ERR_ARG
+ * for range 0, domain >= 0x80, sid >= 2^48 or a NULL result. */
 int fm_bounded(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain, uint32_t block,
                uint32_t range, uint32_t x, uint32_t *result);
 
@@ -81,10 +82,12 @@ typedef struct fm_config {
     const uint8_t *word_table;
 } fm_config;
 
-/* Checks a configuration; FM_OK or FM_ERR_ARG. */
+/* Checks a configuration (thresholds, ids, skip list, span cdf, enums, probability in [0, 1]);
+ * FM_OK or FM_ERR_ARG. */
 int fm_config_check(const fm_config *cfg);
 
-/* Bytes of workspace one thread needs to mask rows of up to `width` tokens. */
+/* Bytes of workspace one thread needs to mask rows of up to `width` tokens (0 for a negative
+ * width or one above 2^30). The workspace needs no particular alignment. */
 size_t fm_workspace_bytes(int64_t width);
 
 /* ---- a padded batch ------------------------------------------------------------------------- */
@@ -107,6 +110,9 @@ typedef struct fm_batch {
  * Every id of the rows is checked against [0, vocab_size): on FM_ERR_ID_RANGE, *err_row and
  * *err_pos (position inside the unpadded sequence) say where; the rows before err_row are done,
  * the rest are unspecified. workspace must hold fm_workspace_bytes(width) bytes.
+ * FM_ERR_ARG also covers: width > 2^30, ignore_index outside int32 (i32 variant), word units
+ * with neither word_starts nor word_table, and (with *err_row set) a negative length or a
+ * sample id >= 2^48. err_row / err_pos may be NULL; they are set to -1 on entry.
  */
 int fm_mask_batch_i64(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
                       int64_t row_end, int64_t *ids, int64_t *labels, int64_t *attention,

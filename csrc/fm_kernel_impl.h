@@ -1,0 +1,411 @@
+/*
+ * The parts of the masking kernel that touch the id arrays, written once for both element
+ * types. fastmask.c includes this file twice, with
+ *
+ *   FM_T    element type of ids / labels / attention (int64_t or int32_t)
+ *   FM_UT   the unsigned type of the same width
+ *   FM_TMIN, FM_TMAX   its range
+ *   FM_SFX  name suffix (i64 or i32)
+ *
+ * Everything that does not depend on the element type (random stream, unit selection, the
+ * 80/10/10 draws) lives in fastmask.c and works on positions and unit tables in the workspace.
+ */
+
+#define FM_CAT2(a, b) a##_##b
+#define FM_CAT(a, b) FM_CAT2(a, b)
+#define FM_FN(name) FM_CAT(name, FM_SFX)
+
+/*
+ * The first pass over a row: checks every id against [0, vocab) while it writes ignore_index
+ * into the row's labels and 1 into its attention (when att is not NULL). Returns the position
+ * of the first id out of range, or -1.
+ *
+ * With u the id as an unsigned number and vocab <= 2^31: u < vocab exactly when the top bit of
+ * (u - vocab) & ~u is set (u - vocab wraps around to a number >= 2^(bits-1) when u < vocab, and
+ * ~u keeps its top bit only when u < 2^(bits-1)). So an AND over the row tells whether all ids
+ * are in range, with only subtractions and bitwise operations: the loop vectorises on every
+ * target, unlike one with an unsigned 64-bit comparison. The position is searched for only on
+ * error.
+ */
+static int64_t FM_FN(first_pass)(const FM_T *row, uint32_t n, int64_t vocab, FM_T *lab,
+                                 FM_T ignore, FM_T *att)
+{
+    const FM_UT lim = (FM_UT)vocab;
+    const FM_UT top = (FM_UT)1 << (sizeof(FM_UT) * 8 - 1);
+    FM_UT all = top;
+    if (att != NULL) {
+        for (uint32_t j = 0; j < n; j++) {
+            const FM_UT u = (FM_UT)row[j];
+            all &= (FM_UT)(u - lim) & (FM_UT)~u;
+            lab[j] = ignore;
+            att[j] = 1;
+        }
+    } else {
+        for (uint32_t j = 0; j < n; j++) {
+            const FM_UT u = (FM_UT)row[j];
+            all &= (FM_UT)(u - lim) & (FM_UT)~u;
+            lab[j] = ignore;
+        }
+    }
+    if (all & top)
+        return -1;
+    for (uint32_t j = 0; j < n; j++)
+        if ((FM_UT)row[j] >= lim)
+            return (int64_t)j;
+    return -1;
+}
+
+/* Special flag of position j (docs/semantics.md, section 5). y must be in [0, vocab). */
+#define FM_IS_SPECIAL(sb, y, sm, j)                                                          \
+    ((((sb)[(size_t)(y) >> 3] >> ((unsigned)(y) & 7u)) & 1u) |                               \
+     ((sm) != NULL ? fm_u8_nonzero((sm)[j]) : 0u))
+
+/*
+ * Units of a row (section 6) into ustart[0..U) / uend[0..U) (a unit is [ustart, uend)).
+ * mode: FM_WS_TOKENS (every candidate is a unit), FM_WS_FLAGS (word starts from wsf[]),
+ * FM_WS_TABLE (word starts from the 0/1/2 vocabulary table). Returns U.
+ */
+static FM_ALWAYS_INLINE uint32_t FM_FN(units_body)(const fm_config *cfg, const FM_T *row,
+                                                   uint32_t n, const uint8_t *sm,
+                                                   const uint8_t *wsf, int mode,
+                                                   uint32_t *ustart, uint32_t *uend)
+{
+    const uint8_t *sb = cfg->special_bits;
+    const uint8_t *tab = cfg->word_table;
+    uint32_t U = 0;
+    unsigned prev_special = 1; /* position -1 counts as special: position 0 always starts */
+    unsigned prev_alone = 0;   /* table[ids[j-1]] == 2 */
+    for (uint32_t j = 0; j < n; j++) {
+        const FM_UT y = (FM_UT)row[j];
+        const unsigned special = FM_IS_SPECIAL(sb, y, sm, j);
+        unsigned f;
+        if (mode == FM_WS_TOKENS) {
+            f = 1;
+        } else if (mode == FM_WS_FLAGS) {
+            f = fm_u8_eq(wsf[j], 1);
+        } else {
+            const unsigned tv = tab[y];
+            f = fm_u8_nonzero(tv) | prev_alone;
+            prev_alone = fm_u8_eq(tv, 2);
+        }
+        const unsigned starts = (special ^ 1u) & (prev_special | f);
+        /* Branch-free: slot U receives j whether or not a unit starts here; it is only
+         * counted (and so kept) when one does. */
+        ustart[U] = j;
+        U += starts;
+        if (!special) /* candidates always follow a unit start, so U >= 1 here */
+            uend[U - 1] = j + 1;
+        prev_special = special;
+    }
+    return U;
+}
+
+static uint32_t FM_FN(build_units)(const fm_config *cfg, const FM_T *row, uint32_t n,
+                                   const uint8_t *sm, const uint8_t *wsf, uint32_t *ustart,
+                                   uint32_t *uend)
+{
+    if (cfg->units == FM_UNITS_TOKENS)
+        return FM_FN(units_body)(cfg, row, n, sm, NULL, FM_WS_TOKENS, ustart, uend);
+    if (wsf != NULL)
+        return FM_FN(units_body)(cfg, row, n, sm, wsf, FM_WS_FLAGS, ustart, uend);
+    return FM_FN(units_body)(cfg, row, n, sm, NULL, FM_WS_TABLE, ustart, uend);
+}
+
+/*
+ * Token units, Bernoulli selection: the picked positions are the set bits of the SELECT
+ * comparison that are not special. Only those ~p*n positions are looked at one by one.
+ */
+static uint32_t FM_FN(pick_tokens_bernoulli)(const fm_config *cfg, const FM_T *row, uint32_t n,
+                                             const uint8_t *sm, const uint64_t *bits,
+                                             uint32_t *pos)
+{
+    const uint8_t *sb = cfg->special_bits;
+    const uint32_t ngroups = (n + 63) / 64;
+    uint32_t np = 0;
+    for (uint32_t q = 0; q < ngroups; q++) {
+        uint64_t m = bits[q];
+        while (m != 0) {
+            const uint32_t j = 64 * q + fm_ctz64(m);
+            m &= m - 1;
+            const FM_UT y = (FM_UT)row[j];
+            pos[np] = j;
+            np += !FM_IS_SPECIAL(sb, y, sm, j);
+        }
+    }
+    return np;
+}
+
+/*
+ * Word units, Bernoulli selection. A unit is picked when the SELECT bit of its first token is
+ * set, so only the set bits (about p*n positions) are visited: a set bit at a position that
+ * starts a unit picks that unit, which is then followed over its continuation tokens. Other
+ * units are never looked at.
+ *
+ * Output: the picked positions in ws->pos (in order; their unit start in ws->dblk when
+ * want_dblk), and, when want_units, the picked units in ws->ustart/uend. Returns the number
+ * of picked positions; *units receives the number of picked units.
+ *
+ * Whether a position starts a unit, and how long the unit is, are data-dependent and would be
+ * mispredicted branches, so both are computed without branching: the three positions after s
+ * are tested unconditionally, each from its own fixed address so that the loads overlap (a
+ * loop takes over for longer units, which are rare). Likewise the first FM_EXPAND positions
+ * of a unit are always stored, and only the count decides which of them are kept.
+ */
+static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(const fm_config *cfg, const FM_T *row,
+                                                   uint32_t n, const uint8_t *sm,
+                                                   const uint8_t *wsf, int from_table,
+                                                   const fm_ws *ws, int want_dblk,
+                                                   int want_units, uint32_t *units)
+{
+    const uint8_t *sb = cfg->special_bits;
+    const uint8_t *tab = cfg->word_table;
+    const uint64_t *bits = ws->bits;
+    uint32_t *pos = ws->pos, *dblk = ws->dblk;
+    /* f[j] of section 6, for 1 <= j < n */
+#define FM_F(j)                                                                              \
+    (from_table                                                                              \
+         ? fm_u8_nonzero(tab[(FM_UT)row[j]]) | fm_u8_eq(tab[(FM_UT)row[(j) - 1]], 2)           \
+         : fm_u8_eq(wsf[j], 1))
+#define FM_SP(j) ((unsigned)FM_IS_SPECIAL(sb, (FM_UT)row[j], sm, j))
+    /* token j >= 1 continues the unit of token j-1 (a candidate): j < n, j candidate, f[j] 0 */
+#define FM_CONT(j) ((j) < n ? (FM_SP(j) | FM_F(j)) ^ 1u : 0u)
+    const uint32_t ngroups = (n + 63) / 64;
+    uint32_t U = 0, np = 0;
+    for (uint32_t q = 0; q < ngroups; q++) {
+        uint64_t m = bits[q];
+        while (m != 0) {
+            const uint32_t s = 64 * q + fm_ctz64(m);
+            m &= m - 1;
+            /* s starts a unit: s candidate, and s == 0 or s-1 special or f[s] */
+            const unsigned starts =
+                (FM_SP(s) ^ 1u) & (s == 0 ? 1u : FM_SP(s - 1) | FM_F(s));
+            /* the three tests use fixed positions, not e: independent loads, no chain */
+            const unsigned c1 = FM_CONT(s + 1);
+            const unsigned c2 = c1 & FM_CONT(s + 2);
+            const unsigned c3 = c2 & FM_CONT(s + 3);
+            uint32_t e = s + 1 + c1 + c2 + c3;
+            for (uint32_t k = 0; k < FM_EXPAND; k++)
+                pos[np + k] = s + k;
+            if (want_dblk)
+                for (uint32_t k = 0; k < FM_EXPAND; k++)
+                    dblk[np + k] = s;
+            if (c3) { /* a unit of more than four tokens */
+                while (FM_CONT(e)) {
+                    pos[np + (e - s)] = e;
+                    if (want_dblk)
+                        dblk[np + (e - s)] = s;
+                    e++;
+                }
+            }
+            if (want_units) {
+                ws->ustart[U] = s;
+                ws->uend[U] = e;
+            }
+            U += starts;
+            np += starts ? e - s : 0;
+        }
+    }
+#undef FM_F
+#undef FM_SP
+#undef FM_CONT
+    *units = U;
+    return np;
+}
+
+/* One instantiation per source of flags, with and without a special mask (the common case
+ * without one then has no per-lookup test of sm). Kept out of line: inlined into the batch
+ * loop it competes for registers, and the spills cost more than the call. */
+static FM_NOINLINE uint32_t FM_FN(pick_words_bernoulli)(const fm_config *cfg, const FM_T *row,
+                                                        uint32_t n, const uint8_t *sm,
+                                                        const uint8_t *wsf, const fm_ws *ws,
+                                                        int want_dblk, int want_units,
+                                                        uint32_t *units)
+{
+    if (sm != NULL) {
+        if (wsf != NULL)
+            return FM_FN(words_walk)(cfg, row, n, sm, wsf, 0, ws, want_dblk, want_units, units);
+        return FM_FN(words_walk)(cfg, row, n, sm, NULL, 1, ws, want_dblk, want_units, units);
+    }
+    if (wsf != NULL)
+        return FM_FN(words_walk)(cfg, row, n, NULL, wsf, 0, ws, want_dblk, want_units, units);
+    return FM_FN(words_walk)(cfg, row, n, NULL, NULL, 1, ws, want_dblk, want_units, units);
+}
+
+/*
+ * One unpadded row whose ids are known to be in range: picks units, draws 80/10/10. On return
+ * ws->pos[0..np) are the picked positions and ws->rep[k] the new id of pos[k] (-1: keeps its
+ * id).
+ */
+static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, const FM_T *row,
+                           uint32_t n, const uint8_t *sm, const uint8_t *wsf, const fm_ws *ws,
+                           uint32_t *np_out)
+{
+    *np_out = 0;
+    if (n == 0)
+        return FM_OK;
+
+    uint32_t np;
+    const uint32_t *dblk = NULL; /* decision blocks; NULL: each token's own position */
+    int rc;
+    if (cfg->units == FM_UNITS_TOKENS && cfg->selection == FM_SELECT_BERNOULLI) {
+        select_bits(path, s, cfg->t_select, n, ws);
+        np = FM_FN(pick_tokens_bernoulli)(cfg, row, n, sm, ws->bits, ws->pos);
+        if (cfg->max_predictions >= 0 && (int64_t)np > cfg->max_predictions) {
+            rc = trim_tokens(s, cfg->max_predictions, np, ws, &np);
+            if (rc != FM_OK)
+                return rc;
+        }
+        /* with token units a token is its own unit: per-unit decisions are per-token ones */
+    } else if (cfg->selection == FM_SELECT_BERNOULLI) {
+        select_bits(path, s, cfg->t_select, n, ws);
+        const int capped = cfg->max_predictions >= 0;
+        uint32_t U = 0;
+        np = FM_FN(pick_words_bernoulli)(cfg, row, n, sm, wsf, ws, cfg->action_per_unit,
+                                         capped, &U);
+        if (capped && (int64_t)np > cfg->max_predictions) {
+            rc = cap_units(s, cfg->max_predictions, U, ws);
+            if (rc != FM_OK)
+                return rc;
+            np = expand_units(ws, U);
+        }
+        if (cfg->action_per_unit)
+            dblk = ws->dblk;
+    } else { /* exact or span: every unit of the row */
+        const uint32_t U = FM_FN(build_units)(cfg, row, n, sm, wsf, ws->ustart, ws->uend);
+        rc = select_units(cfg, s, n, U, ws);
+        if (rc != FM_OK)
+            return rc;
+        np = expand_units(ws, U);
+        if (cfg->action_per_unit)
+            dblk = ws->dblk;
+    }
+    rc = draw_actions(path, cfg, s, ws->pos, dblk, np, ws->rep);
+    if (rc != FM_OK)
+        return rc;
+    *np_out = np;
+    return FM_OK;
+}
+
+static void FM_FN(fill)(FM_T *p, int64_t count, FM_T v)
+{
+    for (int64_t c = 0; c < count; c++)
+        p[c] = v;
+}
+
+static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
+                             int64_t row_begin, int64_t row_end, FM_T *ids, FM_T *labels,
+                             FM_T *attention, void *workspace, size_t workspace_bytes,
+                             int64_t *err_row, int64_t *err_pos)
+{
+    int64_t scratch_row, scratch_pos;
+    if (err_row == NULL)
+        err_row = &scratch_row;
+    if (err_pos == NULL)
+        err_pos = &scratch_pos;
+    *err_row = -1;
+    *err_pos = -1;
+
+    int rc = fm_config_check(cfg);
+    if (rc != FM_OK)
+        return rc;
+    if (b == NULL || b->rows < 0 || b->width < 0 || b->width > FM_MAX_WIDTH)
+        return FM_ERR_ARG;
+    if (row_begin < 0 || row_begin > row_end || row_end > b->rows)
+        return FM_ERR_ARG;
+    if (row_begin == row_end)
+        return FM_OK;
+    const int64_t L = b->width;
+    if (L > 0 && b->rows > INT64_MAX / L)
+        return FM_ERR_ARG;
+    if (b->lengths == NULL || b->sample_ids == NULL)
+        return FM_ERR_ARG;
+    if (L == 0) { /* nothing to write (the arrays may then be NULL); rows must be empty */
+        for (int64_t i = row_begin; i < row_end; i++) {
+            if (b->lengths[i] != 0 || b->sample_ids[i] >= FM_MAX_SID) {
+                *err_row = i;
+                return b->lengths[i] > 0 ? FM_ERR_LENGTH : FM_ERR_ARG;
+            }
+        }
+        return FM_OK;
+    }
+    if (ids == NULL || labels == NULL)
+        return FM_ERR_ARG;
+    if (cfg->ignore_index < FM_TMIN || cfg->ignore_index > FM_TMAX)
+        return FM_ERR_ARG; /* an int32 output cannot hold this ignore_index */
+    if (cfg->units == FM_UNITS_WORDS && b->word_starts == NULL && cfg->word_table == NULL)
+        return FM_ERR_ARG; /* word units need word-start flags or a word table */
+
+    const size_t need = fm_workspace_bytes(L);
+    if (need > 0 && workspace == NULL)
+        return FM_ERR_ARG;
+    if (workspace_bytes < need)
+        return FM_ERR_WORKSPACE;
+    fm_ws ws;
+    ws_layout(L, workspace, &ws);
+
+    const FM_T pad = (FM_T)cfg->pad_id;
+    const FM_T ignore = (FM_T)cfg->ignore_index;
+    for (int64_t i = row_begin; i < row_end; i++) {
+        const int64_t n64 = b->lengths[i];
+        if (n64 < 0) {
+            *err_row = i;
+            return FM_ERR_ARG;
+        }
+        if (n64 > L) {
+            *err_row = i;
+            return FM_ERR_LENGTH;
+        }
+        if (b->sample_ids[i] >= FM_MAX_SID) {
+            *err_row = i;
+            return FM_ERR_ARG;
+        }
+        const uint32_t n = (uint32_t)n64;
+        const int64_t off = b->left ? L - n64 : 0; /* column of position 0 */
+        FM_T *id_row = ids + i * L;
+        FM_T *row = id_row + off;
+        const uint8_t *sm = b->special_mask ? b->special_mask + i * L + off : NULL;
+        const uint8_t *wsf = b->word_starts ? b->word_starts + i * L + off : NULL;
+        const fm_seq s = make_seq(cfg->seed, cfg->epoch, b->sample_ids[i]);
+
+        FM_T *lab_row = labels + i * L;
+        FM_T *lab = lab_row + off;
+        FM_T *att_row = attention != NULL ? attention + i * L : NULL;
+
+        /* one pass: range check, labels = ignore_index, attention = 1 */
+        const int64_t bad = FM_FN(first_pass)(row, n, cfg->vocab_size, lab, ignore,
+                                              att_row != NULL ? att_row + off : NULL);
+        if (bad >= 0) {
+            *err_row = i;
+            *err_pos = bad;
+            return FM_ERR_ID_RANGE;
+        }
+        uint32_t np = 0;
+        rc = FM_FN(mask_row)(path, cfg, &s, row, n, sm, wsf, &ws, &np);
+        if (rc != FM_OK) {
+            *err_row = i;
+            return rc;
+        }
+        /* picked positions: label = original id, then the replacement */
+        for (uint32_t k = 0; k < np; k++) {
+            const uint32_t j = ws.pos[k];
+            lab[j] = row[j];
+            if (ws.rep[k] >= 0)
+                row[j] = (FM_T)ws.rep[k];
+        }
+        /* padding: columns [0, off) and [off + n, L) */
+        const int64_t tail = L - off - n64;
+        FM_FN(fill)(id_row, off, pad);
+        FM_FN(fill)(row + n64, tail, pad);
+        FM_FN(fill)(lab_row, off, ignore);
+        FM_FN(fill)(lab + n64, tail, ignore);
+        if (att_row != NULL) {
+            FM_FN(fill)(att_row, off, 0);
+            FM_FN(fill)(att_row + off + n64, tail, 0);
+        }
+    }
+    return FM_OK;
+}
+
+#undef FM_FN
+#undef FM_CAT
+#undef FM_CAT2

@@ -1,0 +1,1647 @@
+/*
+ * Tests of the fastmask C core. Plain C, no framework: prints "N passed, N failed" and exits
+ * non-zero on failure. Meant to run under -fsanitize=address,undefined (tests/test_c_core.py
+ * builds it both with sanitizers and with plain -O2).
+ *
+ * The central check compares the kernels with ref_mask_row() below, a deliberately naive and
+ * literal transcription of docs/semantics.md (lists of units, one Philox call per word, the
+ * skip-list walk, nearbyint for the budget) that shares no code with fastmask.c except the
+ * public fm_stream_block(); that one is itself checked against the Random123 known-answer
+ * vectors and a hand-built counter. On top of that, the properties the design promises are
+ * checked directly (never a special token, whole words, budgets, padding layout, independence
+ * from the batch around a row, every instruction-set path giving the same bits, errors).
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../fastmask.h"
+#include "../fm_internal.h"
+
+/* ---- harness ---------------------------------------------------------------------------- */
+
+static long n_pass, n_fail;
+
+#define CHECK(cond, ...)                                                                     \
+    do {                                                                                     \
+        if (cond) {                                                                          \
+            n_pass++;                                                                        \
+        } else {                                                                             \
+            n_fail++;                                                                        \
+            if (n_fail <= 40) {                                                              \
+                fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                         \
+                fprintf(stderr, __VA_ARGS__);                                                \
+                fputc('\n', stderr);                                                         \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+
+#define TWO32 ((uint64_t)1 << 32)
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+/* splitmix64: the test's own random numbers */
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint64_t rnext(rng *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* uniform in [0, n), n >= 1 (modulo bias is irrelevant here) */
+static int64_t rint_below(rng *r, int64_t n) { return (int64_t)(rnext(r) % (uint64_t)n); }
+
+static double runit(rng *r) { return (double)(rnext(r) >> 11) / 9007199254740992.0; }
+
+/* ---- 1. Philox known answers ------------------------------------------------------------ */
+
+static void test_kat(void)
+{
+    /* Random123 kat_vectors, philox4x32 with 10 rounds: counter, key, expected output */
+    static const uint32_t kat[3][10] = {
+        {0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x6627e8d5,
+         0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
+        {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d,
+         0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
+        {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09,
+         0x94fdcceb, 0x5001e420, 0x24126ea1},
+    };
+    for (int i = 0; i < 3; i++) {
+        uint32_t out[4];
+        fm_philox4x32_10(kat[i], kat[i] + 4, out);
+        for (int w = 0; w < 4; w++)
+            CHECK(out[w] == kat[i][6 + w], "KAT %d word %d: %08x != %08x", i, w, out[w],
+                  kat[i][6 + w]);
+        /* every path of the batch generators, on the same counter */
+        for (int path = 0; path < FM_PATH_COUNT; path++) {
+            if (!fm__path_available(path))
+                continue;
+            uint32_t seq[64], w0[1], w1[1];
+            fm__gen_seq(path, kat[i] + 4, kat[i][1], kat[i][2], kat[i][3], kat[i][0], 1, seq);
+            fm__gen_gather(path, kat[i] + 4, kat[i][1], kat[i][2], kat[i][3], kat[i], 1, w0,
+                           w1);
+            CHECK(memcmp(seq, kat[i] + 6, 16) == 0, "KAT %d via gen_seq path %s", i,
+                  fm__path_name(path));
+            CHECK(w0[0] == kat[i][6] && w1[0] == kat[i][7], "KAT %d via gen_gather path %s", i,
+                  fm__path_name(path));
+        }
+    }
+}
+
+/* fm_stream_block = Philox(counter, key) with the section 2 layout */
+static void test_stream_layout(void)
+{
+    rng r = {1};
+    for (int it = 0; it < 2000; it++) {
+        const uint64_t seed = rnext(&r);
+        const uint32_t epoch = (uint32_t)rnext(&r);
+        const uint64_t sid = rnext(&r) >> 16;
+        const uint32_t domain = (uint32_t)rint_below(&r, 0x10000);
+        const uint32_t block = (uint32_t)rnext(&r);
+        const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+        const uint32_t ctr[4] = {block, epoch, (uint32_t)sid,
+                                 (domain << 16) | (uint32_t)(sid >> 32)};
+        uint32_t a[4], b[4];
+        fm_philox4x32_10(ctr, key, a);
+        fm_stream_block(seed, epoch, sid, domain, block, b);
+        CHECK(memcmp(a, b, sizeof a) == 0, "stream layout, iteration %d", it);
+    }
+}
+
+/* ---- 2. batch generators: every path equals the scalar one ------------------------------ */
+
+static void test_generators(void)
+{
+    rng r = {2};
+    uint32_t *ref = xmalloc(4 * 1200 * sizeof(uint32_t));
+    uint32_t *got = xmalloc(4 * 1200 * sizeof(uint32_t));
+    uint32_t *blocks = xmalloc(300 * sizeof(uint32_t));
+    uint32_t r0[300], r1[300], g0[300], g1[300];
+    uint64_t bref[20], bgot[20];
+    for (int it = 0; it < 300; it++) {
+        const uint32_t key[2] = {(uint32_t)rnext(&r), (uint32_t)rnext(&r)};
+        const uint32_t c1 = (uint32_t)rnext(&r), c2 = (uint32_t)rnext(&r);
+        const uint32_t c3 = (uint32_t)rnext(&r);
+        /* first blocks near 2^32 check that the block index wraps like a uint32 */
+        const uint32_t first = it % 7 == 0 ? 0xFFFFFFF0u : (uint32_t)rnext(&r);
+        const uint32_t nblocks = (uint32_t)rint_below(&r, 300);
+        const size_t words = fm__gen_seq_words(nblocks);
+        fm__gen_seq(FM_PATH_SCALAR, key, c1, c2, c3, first, nblocks, ref);
+        for (uint32_t i = 0; i < nblocks; i += 37) { /* spot check against the public one */
+            uint32_t ctr[4] = {first + i, c1, c2, c3}, out[4];
+            fm_philox4x32_10(ctr, key, out);
+            CHECK(memcmp(out, ref + 4 * i, 16) == 0, "scalar gen_seq block %u", i);
+        }
+        const uint32_t n = (uint32_t)rint_below(&r, 300);
+        for (uint32_t i = 0; i < n; i++)
+            blocks[i] = it % 2 ? (uint32_t)rnext(&r) : (uint32_t)rint_below(&r, 1000);
+        fm__gen_gather(FM_PATH_SCALAR, key, c1, c2, c3, blocks, n, r0, r1);
+        const uint32_t t = it % 11 == 0 ? 0u : it % 13 == 0 ? 0xFFFFFFFFu : (uint32_t)rnext(&r);
+        const uint32_t ngroups = (uint32_t)(words / 64);
+        fm__bits_lt(FM_PATH_SCALAR, ref, ngroups, t, bref);
+        for (uint32_t q = 0; q < ngroups; q++)
+            for (int i = 0; i < 64; i++)
+                CHECK((int)((bref[q] >> i) & 1) == (ref[64 * q + (uint32_t)i] < t),
+                      "bits_lt scalar");
+        for (int path = 1; path < FM_PATH_COUNT; path++) {
+            if (!fm__path_available(path))
+                continue;
+            memset(got, 0xA5, words * sizeof(uint32_t));
+            fm__gen_seq(path, key, c1, c2, c3, first, nblocks, got);
+            CHECK(memcmp(ref, got, words * sizeof(uint32_t)) == 0,
+                  "gen_seq path %s differs (nblocks %u)", fm__path_name(path), nblocks);
+            fm__gen_gather(path, key, c1, c2, c3, blocks, n, g0, g1);
+            CHECK(memcmp(r0, g0, n * sizeof(uint32_t)) == 0 &&
+                      memcmp(r1, g1, n * sizeof(uint32_t)) == 0,
+                  "gen_gather path %s differs (n %u)", fm__path_name(path), n);
+            fm__bits_lt(path, ref, ngroups, t, bgot);
+            CHECK(memcmp(bref, bgot, ngroups * sizeof(uint64_t)) == 0,
+                  "bits_lt path %s differs", fm__path_name(path));
+        }
+    }
+    free(ref);
+    free(got);
+    free(blocks);
+}
+
+/* ---- 3. bounded draws ------------------------------------------------------------------- */
+
+/* Section 4, literally, with retry words from fm_stream_block. Returns 0 or -1 (exhausted). */
+static int ref_bounded(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t D, uint32_t b,
+                       uint32_t R, uint32_t x, uint32_t *out, int *retries)
+{
+    uint64_t m = (uint64_t)x * R;
+    int used = 0;
+    if ((m & 0xFFFFFFFFu) < R) {
+        const uint64_t t = (TWO32 - R) % R;
+        while ((m & 0xFFFFFFFFu) < t) {
+            if (used == 1024)
+                return -1;
+            uint32_t w[4];
+            fm_stream_block(seed, epoch, sid, 0x8000u | (D << 8) | (uint32_t)(used / 4), b, w);
+            x = w[used % 4];
+            used++;
+            m = (uint64_t)x * R;
+        }
+    }
+    if (retries)
+        *retries = used;
+    *out = (uint32_t)(m >> 32);
+    return 0;
+}
+
+static void test_bounded(void)
+{
+    rng r = {3};
+    uint32_t v;
+    /* R = 1: always 0, never a retry */
+    for (int it = 0; it < 1000; it++) {
+        CHECK(fm_bounded(rnext(&r), 1, 2, 3, 4, 1, (uint32_t)rnext(&r), &v) == FM_OK && v == 0,
+              "bounded R=1");
+    }
+    CHECK(fm_bounded(1, 2, 3, 3, 4, 1, 0, &v) == FM_OK && v == 0, "bounded R=1 x=0");
+    /* R = 2^32 - 1, x = 0: m mod 2^32 = 0 < t = 1, so the first retry word decides */
+    {
+        uint32_t w[4];
+        fm_stream_block(5, 6, 7, 0x8000u | (3u << 8), 9, w);
+        CHECK(fm_bounded(5, 6, 7, 3, 9, 0xFFFFFFFFu, 0, &v) == FM_OK &&
+                  v == (uint32_t)(((uint64_t)w[0] * 0xFFFFFFFFu) >> 32),
+              "bounded R=2^32-1 x=0 uses retry word 0");
+    }
+    /* ranges near 2^31 reject about half of the words: retries in several rounds */
+    long total_retries = 0, multi_round = 0;
+    const uint32_t ranges[] = {0x80000001u, 0x80000003u, 0x7FFFFFFFu, 0xC0000001u, 3, 5, 7,
+                               1000, 30522, 0xFFFFFFFFu, 0xFFFFFFFEu};
+    for (int it = 0; it < 40000; it++) {
+        const uint64_t seed = rnext(&r), sid = rnext(&r) >> 16;
+        const uint32_t epoch = (uint32_t)rnext(&r), block = (uint32_t)rnext(&r);
+        const uint32_t D = 1 + (uint32_t)rint_below(&r, 4);
+        uint32_t R = ranges[it % (int)(sizeof ranges / sizeof ranges[0])];
+        if (it % 5 == 0)
+            R = 1 + (uint32_t)rint_below(&r, 0xFFFFFFFF);
+        const uint32_t x = (uint32_t)rnext(&r);
+        uint32_t want = 0;
+        int retries = 0;
+        const int ok = ref_bounded(seed, epoch, sid, D, block, R, x, &want, &retries);
+        const int rc = fm_bounded(seed, epoch, sid, D, block, R, x, &v);
+        CHECK(ok == 0 && rc == FM_OK && v == want && v < R,
+              "bounded R=%u x=%u: got %u want %u", R, x, v, want);
+        total_retries += retries;
+        multi_round += retries > 4;
+    }
+    CHECK(total_retries > 1000, "retries exercised (%ld)", total_retries);
+    CHECK(multi_round > 10, "retries beyond the first round exercised (%ld)", multi_round);
+    /* uniformity, roughly: R = 3 */
+    long counts[3] = {0, 0, 0};
+    for (int it = 0; it < 30000; it++) {
+        CHECK(fm_bounded(11, 0, (uint64_t)it, 2, (uint32_t)it, 3, (uint32_t)rnext(&r), &v) ==
+                  FM_OK,
+              "bounded R=3");
+        if (v < 3)
+            counts[v]++;
+    }
+    for (int i = 0; i < 3; i++)
+        CHECK(counts[i] > 9400 && counts[i] < 10600, "bounded R=3 bucket %d: %ld", i, counts[i]);
+    /* argument errors */
+    CHECK(fm_bounded(1, 2, 3, 1, 4, 0, 5, &v) == FM_ERR_ARG, "bounded R=0");
+    CHECK(fm_bounded(1, 2, 3, 0x80, 4, 5, 5, &v) == FM_ERR_ARG, "bounded domain 0x80");
+    CHECK(fm_bounded(1, 2, TWO32 << 16, 1, 4, 5, 5, &v) == FM_ERR_ARG, "bounded sid 2^48");
+    CHECK(fm_bounded(1, 2, 3, 1, 4, 5, 5, NULL) == FM_ERR_ARG, "bounded NULL result");
+}
+
+/* ---- 4. small helpers: allowed ids, budget ---------------------------------------------- */
+
+static int64_t ref_allowed(const int64_t *skip, int64_t n, int64_t r)
+{
+    int64_t id = r;
+    for (int64_t i = 0; i < n; i++)
+        if (skip[i] <= id)
+            id++;
+    return id;
+}
+
+static void test_allowed_and_budget(void)
+{
+    rng r = {4};
+    int64_t skip[64];
+    for (int it = 0; it < 3000; it++) {
+        const int64_t V = 1 + rint_below(&r, 200);
+        int64_t n = 0;
+        const double dens = runit(&r);
+        for (int64_t id = 0; id < V && n < 64; id++)
+            if (runit(&r) < dens)
+                skip[n++] = id;
+        if (n == V)
+            n--; /* keep R >= 1 */
+        const int64_t R = V - n;
+        for (int64_t q = 0; q < R; q++) {
+            const int64_t got = fm__allowed_id(skip, n, q), want = ref_allowed(skip, n, q);
+            CHECK(got == want, "allowed id %" PRId64 ": %" PRId64 " != %" PRId64, q, got,
+                  want);
+        }
+    }
+    fm_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    for (int it = 0; it < 20000; it++) {
+        const int64_t n = rint_below(&r, 5000);
+        cfg.probability = it % 3 == 0 ? (double)rint_below(&r, 41) / 40.0 : runit(&r);
+        cfg.max_predictions = it % 2 ? -1 : rint_below(&r, 100);
+        int64_t want = (int64_t)nearbyint((double)n * cfg.probability);
+        if (want < 1)
+            want = 1;
+        if (cfg.max_predictions >= 0 && cfg.max_predictions < want)
+            want = cfg.max_predictions;
+        CHECK(fm__budget(&cfg, n) == want, "budget n=%" PRId64 " p=%.17g", n, cfg.probability);
+    }
+    /* half-way cases go to even */
+    cfg.max_predictions = -1;
+    cfg.probability = 0.5;
+    CHECK(fm__budget(&cfg, 5) == 2 && fm__budget(&cfg, 7) == 4 && fm__budget(&cfg, 1) == 1,
+          "budget ties to even");
+    cfg.probability = 0.0;
+    CHECK(fm__budget(&cfg, 100) == 1, "budget is at least 1");
+}
+
+/* ---- 5. test configurations ------------------------------------------------------------- */
+
+typedef struct tcfg {
+    fm_config c;
+    uint8_t *is_special; /* [V] S as a byte per id */
+    uint8_t *bits;
+    int64_t *skip;
+    uint64_t *cdf;
+    uint8_t *table;
+} tcfg;
+
+static void tcfg_free(tcfg *t)
+{
+    free(t->is_special);
+    free(t->bits);
+    free(t->skip);
+    free(t->cdf);
+    free(t->table);
+    memset(t, 0, sizeof *t);
+}
+
+static uint64_t threshold(double p) { return (uint64_t)nearbyint(p * 4294967296.0); }
+
+/* A random valid configuration. */
+static void tcfg_random(rng *r, tcfg *t)
+{
+    memset(t, 0, sizeof *t);
+    fm_config *c = &t->c;
+    const int64_t V = rint_below(r, 8) == 0 ? 1 + rint_below(r, 6) : 8 + rint_below(r, 3000);
+    c->seed = rint_below(r, 4) == 0 ? rnext(r) & 0xFF : rnext(r);
+    c->epoch = rint_below(r, 3) == 0 ? 0 : (uint32_t)rnext(r);
+    c->selection = (int)rint_below(r, 3);
+    c->units = (int)rint_below(r, 2);
+    c->action_per_unit = (int)rint_below(r, 2);
+    const int pk = (int)rint_below(r, 10);
+    c->probability = pk == 0 ? 0.0 : pk == 1 ? 1.0 : pk < 5 ? 0.15 : runit(r);
+    c->t_select = threshold(c->probability);
+    const int ak = (int)rint_below(r, 6);
+    if (ak == 0) { /* all random */
+        c->t_mask = 0;
+        c->t_random = TWO32;
+    } else if (ak == 1) { /* all mask */
+        c->t_mask = TWO32;
+        c->t_random = 0;
+    } else if (ak == 2) { /* mask + random = 1 */
+        c->t_mask = threshold(runit(r));
+        c->t_random = TWO32 - c->t_mask;
+    } else {
+        c->t_mask = threshold(0.8);
+        c->t_random = threshold(0.1);
+        if (ak == 5) {
+            c->t_mask = threshold(runit(r) * 0.5);
+            c->t_random = threshold(runit(r) * 0.5);
+        }
+    }
+    c->max_predictions = rint_below(r, 3) == 0 ? rint_below(r, 25) : -1;
+    c->vocab_size = V;
+    c->mask_id = rint_below(r, V);
+    c->pad_id = rint_below(r, V);
+    c->ignore_index = rint_below(r, 4) == 0 ? (int64_t)rnext(r) % 100000 : -100;
+    /* S: mask, pad and a few more ids */
+    t->is_special = xmalloc((size_t)V);
+    memset(t->is_special, 0, (size_t)V);
+    t->is_special[c->mask_id] = 1;
+    t->is_special[c->pad_id] = 1;
+    const int64_t extra = rint_below(r, 6);
+    for (int64_t i = 0; i < extra; i++)
+        t->is_special[rint_below(r, V)] = 1;
+    t->bits = xmalloc((size_t)(V + 7) / 8);
+    memset(t->bits, 0, (size_t)(V + 7) / 8);
+    for (int64_t id = 0; id < V; id++)
+        if (t->is_special[id])
+            t->bits[id >> 3] |= (uint8_t)(1u << (id & 7));
+    /* random ids: without S (default), all ids, or another subset; R >= 1 */
+    t->skip = xmalloc((size_t)V * sizeof(int64_t));
+    const int sk = (int)rint_below(r, 3);
+    int64_t n = 0;
+    for (int64_t id = 0; id < V; id++) {
+        const int out = sk == 0 ? t->is_special[id] : sk == 1 ? 0 : rint_below(r, 5) == 0;
+        if (out)
+            t->skip[n++] = id;
+    }
+    if (n == V) {
+        n--;
+        if (n > 0 && sk != 1) { /* drop one entry at random instead of always the last */
+            const int64_t drop = rint_below(r, n + 1);
+            memmove(t->skip + drop, t->skip + drop + 1, (size_t)(n - drop) * sizeof(int64_t));
+        }
+    }
+    c->random_skip = t->skip;
+    c->n_random_skip = n;
+    c->random_range = (uint32_t)(V - n);
+    c->special_bits = t->bits;
+    /* span lengths */
+    const int m = 1 + (int)rint_below(r, 10);
+    t->cdf = xmalloc((size_t)m * sizeof(uint64_t));
+    uint64_t acc = 0;
+    for (int l = 0; l < m - 1; l++) {
+        acc += rnext(r) % (TWO32 / (uint64_t)m + 1);
+        t->cdf[l] = acc;
+    }
+    t->cdf[m - 1] = TWO32;
+    c->span_cdf = t->cdf;
+    c->n_span_lengths = m;
+    /* word table, 0/1/2 */
+    if (rint_below(r, 4) != 0) {
+        t->table = xmalloc((size_t)V);
+        for (int64_t id = 0; id < V; id++)
+            t->table[id] = (uint8_t)(rint_below(r, 4) == 0 ? 0 : rint_below(r, 5) == 0 ? 2 : 1);
+        c->word_table = t->table;
+    }
+}
+
+/* ---- 6. the literal reference ------------------------------------------------------------ */
+
+typedef struct unit {
+    int64_t start, len;
+} unit;
+
+typedef struct refseq {
+    const fm_config *c;
+    uint64_t sid;
+} refseq;
+
+static uint32_t ref_word(const refseq *s, uint32_t domain, uint32_t block, int w)
+{
+    uint32_t out[4];
+    fm_stream_block(s->c->seed, s->c->epoch, s->sid, domain, block, out);
+    return out[w];
+}
+
+/* instrumentation of the reference: retries used per domain, span loops cut by the limit */
+static long ref_retries[8], ref_span_last_attempt_picks;
+
+static uint32_t ref_bdraw(const refseq *s, uint32_t D, uint32_t b, uint32_t R, uint32_t x)
+{
+    uint32_t v = 0;
+    int used = 0;
+    if (ref_bounded(s->c->seed, s->c->epoch, s->sid, D, b, R, x, &v, &used) != 0) {
+        fprintf(stderr, "reference bounded draw exhausted its retries\n");
+        exit(2);
+    }
+    ref_retries[D & 7] += used;
+    return v;
+}
+
+/* fill(A, k): marks picked units in picked_unit[] (indexed by position of start) */
+static void ref_fill(const refseq *s, unit *A, int64_t nA, int64_t k, uint8_t *picked_at)
+{
+    int64_t total = 0;
+    for (int64_t i = 0; i < nA; i++) {
+        if (total >= k)
+            break;
+        const uint32_t x = ref_word(s, FM_DOMAIN_SHUFFLE, (uint32_t)(i / 4), (int)(i % 4));
+        const int64_t rr = i + ref_bdraw(s, FM_DOMAIN_SHUFFLE, (uint32_t)i, (uint32_t)(nA - i), x);
+        const unit tmp = A[i];
+        A[i] = A[rr];
+        A[rr] = tmp;
+        if (total + A[i].len > k)
+            continue;
+        picked_at[A[i].start] = 1;
+        total += A[i].len;
+    }
+}
+
+/*
+ * One unpadded sequence: out/lab receive the masked ids and labels. sm, ws may be NULL.
+ * picked_at[j] = 1 for the start position of every picked unit (for the invariants).
+ */
+static void ref_mask_row(const fm_config *c, uint64_t sid, const int64_t *ids, int64_t n,
+                         const uint8_t *sm, const uint8_t *ws, int64_t *out, int64_t *lab,
+                         uint8_t *picked_at, unit *units, int64_t *n_units_out)
+{
+    const refseq s = {c, sid};
+    *n_units_out = 0;
+    if (n <= 0)
+        return;
+    uint8_t *special = xmalloc((size_t)n);
+    for (int64_t j = 0; j < n; j++) {
+        const int64_t y = ids[j];
+        special[j] = (uint8_t)((sm != NULL && sm[j] != 0) ||
+                               ((c->special_bits[y >> 3] >> (y & 7)) & 1));
+    }
+    /* units (section 6) */
+    int64_t U = 0;
+    for (int64_t j = 0; j < n; j++) {
+        if (special[j])
+            continue;
+        int f = 1;
+        if (c->units == FM_UNITS_WORDS) {
+            if (ws != NULL)
+                f = ws[j] == 1;
+            else
+                f = j == 0 || c->word_table[ids[j]] >= 1 || c->word_table[ids[j - 1]] == 2;
+        }
+        if (c->units == FM_UNITS_TOKENS || j == 0 || special[j - 1] || f) {
+            units[U].start = j;
+            units[U].len = 1;
+            U++;
+        } else {
+            units[U - 1].len++;
+        }
+    }
+    *n_units_out = U;
+    memset(picked_at, 0, (size_t)n);
+    /* selection (section 7) */
+    if (U > 0) {
+        int64_t k = (int64_t)nearbyint((double)n * c->probability);
+        if (k < 1)
+            k = 1;
+        if (c->max_predictions >= 0 && c->max_predictions < k)
+            k = c->max_predictions;
+        unit *A = xmalloc((size_t)U * sizeof(unit));
+        if (c->selection == FM_SELECT_BERNOULLI) {
+            int64_t nA = 0, total = 0;
+            for (int64_t u = 0; u < U; u++) {
+                const int64_t st = units[u].start;
+                if (ref_word(&s, FM_DOMAIN_SELECT, (uint32_t)(st / 4), (int)(st % 4)) <
+                    c->t_select) {
+                    A[nA++] = units[u];
+                    total += units[u].len;
+                }
+            }
+            if (c->max_predictions >= 0 && total > c->max_predictions) {
+                ref_fill(&s, A, nA, c->max_predictions, picked_at);
+            } else {
+                for (int64_t q = 0; q < nA; q++)
+                    picked_at[A[q].start] = 1;
+            }
+        } else if (c->selection == FM_SELECT_EXACT) {
+            memcpy(A, units, (size_t)U * sizeof(unit));
+            ref_fill(&s, A, U, k, picked_at);
+        } else {
+            uint8_t *picked = xmalloc((size_t)U);
+            memset(picked, 0, (size_t)U);
+            int64_t total = 0, npicked = 0;
+            for (int64_t i = 0; i <= 4 * U + 15; i++) {
+                if (total >= k || npicked == U)
+                    break;
+                const uint32_t x0 = ref_word(&s, FM_DOMAIN_SPAN, (uint32_t)i, 0);
+                int64_t l = 1;
+                while (!(x0 < c->span_cdf[l - 1]))
+                    l++;
+                const int64_t a =
+                    ref_bdraw(&s, FM_DOMAIN_SPAN, (uint32_t)i, (uint32_t)U,
+                              ref_word(&s, FM_DOMAIN_SPAN, (uint32_t)i, 1));
+                if (picked[a])
+                    continue;
+                int64_t cnt = 0, u = a;
+                while (cnt < l && u < U && !picked[u] &&
+                       (u == a || units[u].start == units[u - 1].start + units[u - 1].len)) {
+                    if (total + units[u].len > k)
+                        break;
+                    picked[u] = 1;
+                    npicked++;
+                    total += units[u].len;
+                    cnt++;
+                    u++;
+                }
+                if (i == 4 * U + 15 && cnt > 0)
+                    ref_span_last_attempt_picks++;
+            }
+            for (int64_t u = 0; u < U; u++)
+                if (picked[u])
+                    picked_at[units[u].start] = 1;
+            free(picked);
+        }
+        free(A);
+    }
+    /* replacement and labels (section 8) */
+    for (int64_t j = 0; j < n; j++) {
+        out[j] = ids[j];
+        lab[j] = c->ignore_index;
+    }
+    for (int64_t u = 0; u < U; u++) {
+        if (!picked_at[units[u].start])
+            continue;
+        for (int64_t j = units[u].start; j < units[u].start + units[u].len; j++) {
+            const uint32_t db = (uint32_t)(c->action_per_unit ? units[u].start : j);
+            const uint64_t d = ref_word(&s, FM_DOMAIN_ACTION, db, 0);
+            if (d < c->t_mask) {
+                out[j] = c->mask_id;
+            } else if (d < c->t_mask + c->t_random) {
+                const uint32_t rr =
+                    ref_bdraw(&s, FM_DOMAIN_ACTION, (uint32_t)j, c->random_range,
+                              ref_word(&s, FM_DOMAIN_ACTION, (uint32_t)j, 1));
+                out[j] = ref_allowed(c->random_skip, c->n_random_skip, rr);
+            }
+            lab[j] = ids[j];
+        }
+    }
+    free(special);
+}
+
+/* ---- 7. a random batch ------------------------------------------------------------------ */
+
+typedef struct tbatch {
+    int64_t B, L;
+    int left;
+    int64_t *len;
+    uint64_t *sids;
+    int64_t **seq;   /* unpadded rows */
+    uint8_t **sm;    /* unpadded special masks (or NULL) */
+    uint8_t **wsf;   /* unpadded word starts (or NULL) */
+    int has_sm, has_ws;
+} tbatch;
+
+static void tbatch_free(tbatch *b)
+{
+    for (int64_t i = 0; i < b->B; i++) {
+        free(b->seq[i]);
+        free(b->sm[i]);
+        free(b->wsf[i]);
+    }
+    free(b->seq);
+    free(b->sm);
+    free(b->wsf);
+    free(b->len);
+    free(b->sids);
+    memset(b, 0, sizeof *b);
+}
+
+static void tbatch_random(rng *r, const tcfg *t, tbatch *b, int64_t max_len)
+{
+    const fm_config *c = &t->c;
+    b->B = rint_below(r, 7);
+    b->left = (int)rint_below(r, 2);
+    b->has_sm = rint_below(r, 3) == 0;
+    b->has_ws = c->units == FM_UNITS_WORDS && (t->table == NULL || rint_below(r, 2) == 0);
+    b->len = xmalloc((size_t)(b->B + 1) * sizeof(int64_t));
+    b->sids = xmalloc((size_t)(b->B + 1) * sizeof(uint64_t));
+    b->seq = xmalloc((size_t)(b->B + 1) * sizeof(int64_t *));
+    b->sm = xmalloc((size_t)(b->B + 1) * sizeof(uint8_t *));
+    b->wsf = xmalloc((size_t)(b->B + 1) * sizeof(uint8_t *));
+    int64_t maxn = 0;
+    const double special_rate = runit(r) * 0.3;
+    for (int64_t i = 0; i < b->B; i++) {
+        const int64_t n = rint_below(r, 5) == 0 ? rint_below(r, 4) : rint_below(r, max_len + 1);
+        b->len[i] = n;
+        b->sids[i] = rint_below(r, 3) == 0 ? (uint64_t)i : rnext(r) >> 16;
+        b->seq[i] = xmalloc((size_t)n * sizeof(int64_t));
+        b->sm[i] = b->has_sm ? xmalloc((size_t)n) : NULL;
+        b->wsf[i] = b->has_ws ? xmalloc((size_t)n) : NULL;
+        for (int64_t j = 0; j < n; j++) {
+            int64_t y = rint_below(r, c->vocab_size);
+            if (runit(r) < special_rate) /* a special id or the pad id */
+                y = rint_below(r, 2) ? c->pad_id : c->mask_id;
+            b->seq[i][j] = y;
+            if (b->has_sm)
+                b->sm[i][j] = (uint8_t)(runit(r) < special_rate ? 1 + rint_below(r, 255) : 0);
+            if (b->has_ws) /* mostly 0/1; a few 2s, which are not word starts (f == 1 only) */
+                b->wsf[i][j] = (uint8_t)(rint_below(r, 10) == 0 ? 2 : rint_below(r, 3) != 0);
+        }
+        if (n > maxn)
+            maxn = n;
+    }
+    b->L = maxn + (rint_below(r, 3) == 0 ? rint_below(r, 70) : 0);
+}
+
+/* Padded arrays of a batch at width L (>= every length), side `left`, garbage in padding. */
+typedef struct tpadded {
+    int64_t *ids;
+    uint8_t *sm, *wsf;
+    int64_t L;
+} tpadded;
+
+static void tpad(rng *r, const tbatch *b, int64_t L, int left, tpadded *p)
+{
+    p->L = L;
+    const size_t cells = (size_t)(b->B * L);
+    p->ids = xmalloc(cells * sizeof(int64_t));
+    p->sm = b->has_sm ? xmalloc(cells) : NULL;
+    p->wsf = b->has_ws ? xmalloc(cells) : NULL;
+    for (size_t q = 0; q < cells; q++) { /* padding content must be ignored: make it bad */
+        p->ids[q] = (int64_t)rnext(r);
+        if (p->sm)
+            p->sm[q] = (uint8_t)rnext(r);
+        if (p->wsf)
+            p->wsf[q] = (uint8_t)rnext(r);
+    }
+    for (int64_t i = 0; i < b->B; i++) {
+        const int64_t off = left ? L - b->len[i] : 0;
+        for (int64_t j = 0; j < b->len[i]; j++) {
+            p->ids[i * L + off + j] = b->seq[i][j];
+            if (p->sm)
+                p->sm[i * L + off + j] = b->sm[i][j];
+            if (p->wsf)
+                p->wsf[i * L + off + j] = b->wsf[i][j];
+        }
+    }
+}
+
+static void tpad_free(tpadded *p)
+{
+    free(p->ids);
+    free(p->sm);
+    free(p->wsf);
+    memset(p, 0, sizeof *p);
+}
+
+/* Runs the kernel (type i64 or i32, a path) on a padded batch. Outputs are B*L int64 arrays. */
+static int run_kernel(const fm_config *c, const tbatch *b, const tpadded *p, int left, int is32,
+                      int path, int64_t r0, int64_t r1, int64_t *ids, int64_t *lab,
+                      int64_t *att, int64_t *err_row, int64_t *err_pos, size_t ws_shift)
+{
+    const int64_t L = p->L;
+    const size_t cells = (size_t)(b->B * L);
+    fm_batch fb;
+    fb.rows = b->B;
+    fb.width = L;
+    fb.lengths = b->len;
+    fb.left = left;
+    fb.special_mask = p->sm;
+    fb.word_starts = p->wsf;
+    fb.sample_ids = b->sids;
+    const size_t wsb = fm_workspace_bytes(L);
+    unsigned char *ws = xmalloc(wsb + ws_shift);
+    int rc;
+    if (!is32) {
+        memcpy(ids, p->ids, cells * sizeof(int64_t));
+        for (size_t q = 0; q < cells; q++)
+            lab[q] = att[q] = 0x5555;
+        rc = fm__mask_batch_i64_path(path, c, &fb, r0, r1, ids, lab, att, ws + ws_shift, wsb,
+                                     err_row, err_pos);
+    } else {
+        int32_t *i32 = xmalloc(cells * sizeof(int32_t));
+        int32_t *l32 = xmalloc(cells * sizeof(int32_t));
+        int32_t *a32 = xmalloc(cells * sizeof(int32_t));
+        for (size_t q = 0; q < cells; q++) {
+            i32[q] = (int32_t)p->ids[q];
+            l32[q] = a32[q] = 0x5555;
+        }
+        rc = fm__mask_batch_i32_path(path, c, &fb, r0, r1, i32, l32, a32, ws + ws_shift, wsb,
+                                     err_row, err_pos);
+        for (size_t q = 0; q < cells; q++) {
+            ids[q] = i32[q];
+            lab[q] = l32[q];
+            att[q] = a32[q];
+        }
+        free(i32);
+        free(l32);
+        free(a32);
+    }
+    free(ws);
+    return rc;
+}
+
+/* ---- 8. kernel vs reference, and the invariants ----------------------------------------- */
+
+static long stat_picked, stat_cand, stat_mask, stat_rand, stat_keep;
+
+static void check_batch(rng *r, const tcfg *t, const tbatch *b, int iter)
+{
+    const fm_config *c = &t->c;
+    const int64_t B = b->B;
+    /* expected unpadded outputs from the reference */
+    int64_t **want_ids = xmalloc((size_t)(B + 1) * sizeof(int64_t *));
+    int64_t **want_lab = xmalloc((size_t)(B + 1) * sizeof(int64_t *));
+    for (int64_t i = 0; i < B; i++) {
+        const int64_t n = b->len[i];
+        want_ids[i] = xmalloc((size_t)n * sizeof(int64_t));
+        want_lab[i] = xmalloc((size_t)n * sizeof(int64_t));
+        uint8_t *picked_at = xmalloc((size_t)n);
+        unit *units = xmalloc((size_t)(n + 1) * sizeof(unit));
+        int64_t U = 0;
+        ref_mask_row(c, b->sids[i], b->seq[i], n, b->sm[i], b->wsf[i], want_ids[i],
+                     want_lab[i], picked_at, units, &U);
+
+        /* invariants of the reference result itself (the kernel must equal it) */
+        int64_t total = 0;
+        for (int64_t j = 0; j < n; j++) {
+            const int64_t y = b->seq[i][j];
+            const int special = (b->sm[i] && b->sm[i][j]) || t->is_special[y];
+            if (special)
+                CHECK(want_lab[i][j] == c->ignore_index && want_ids[i][j] == y,
+                      "special token picked (iter %d row %" PRId64 " pos %" PRId64 ")", iter, i,
+                      j);
+            else
+                stat_cand++;
+        }
+        for (int64_t u = 0; u < U; u++) {
+            const int pk = picked_at[units[u].start];
+            for (int64_t j = units[u].start; j < units[u].start + units[u].len; j++) {
+                const int64_t y = b->seq[i][j];
+                if (pk) {
+                    CHECK(want_lab[i][j] == y, "picked label is the original id");
+                    const int64_t o = want_ids[i][j];
+                    CHECK(o >= 0 && o < c->vocab_size, "replacement in range");
+                    if (o == c->mask_id && y != c->mask_id)
+                        stat_mask++;
+                    else if (o == y)
+                        stat_keep++;
+                    else
+                        stat_rand++;
+                    int in_skip = 0;
+                    for (int64_t q = 0; q < c->n_random_skip; q++)
+                        in_skip |= c->random_skip[q] == o;
+                    if (o != y && o != c->mask_id)
+                        CHECK(!in_skip, "random id %" PRId64 " is in the skip list", o);
+                    stat_picked++;
+                } else {
+                    CHECK(want_lab[i][j] == c->ignore_index && want_ids[i][j] == y,
+                          "unpicked token changed");
+                }
+            }
+            total += pk ? units[u].len : 0;
+        }
+        /* budgets */
+        if (U > 0 && c->selection != FM_SELECT_BERNOULLI) {
+            int64_t k = (int64_t)nearbyint((double)n * c->probability);
+            if (k < 1)
+                k = 1;
+            if (c->max_predictions >= 0 && c->max_predictions < k)
+                k = c->max_predictions;
+            CHECK(total <= k, "budget exceeded");
+            if (c->selection == FM_SELECT_EXACT) {
+                /* fill is maximal: no unpicked unit would still fit */
+                for (int64_t u = 0; u < U; u++)
+                    if (!picked_at[units[u].start])
+                        CHECK(total + units[u].len > k, "exact: a unit that fits was left out");
+                if (c->units == FM_UNITS_TOKENS)
+                    CHECK(total == (k < U ? k : U), "exact token count");
+            }
+        }
+        if (c->selection == FM_SELECT_BERNOULLI && c->max_predictions >= 0)
+            CHECK(total <= c->max_predictions, "bernoulli cap exceeded");
+        free(picked_at);
+        free(units);
+    }
+
+    /* kernel, every layout variant, both types, every path */
+    const int64_t L0 = b->L;
+    for (int variant = 0; variant < 2; variant++) {
+        const int left = variant == 0 ? b->left : !b->left;
+        const int64_t L = variant == 0 ? L0 : L0 + 1 + rint_below(r, 9);
+        tpadded p;
+        tpad(r, b, L, left, &p);
+        const size_t cells = (size_t)(B * L);
+        int64_t *ids = xmalloc(cells * sizeof(int64_t));
+        int64_t *lab = xmalloc(cells * sizeof(int64_t));
+        int64_t *att = xmalloc(cells * sizeof(int64_t));
+        int64_t *ids0 = xmalloc(cells * sizeof(int64_t));
+        int64_t *lab0 = xmalloc(cells * sizeof(int64_t));
+        int64_t *att0 = xmalloc(cells * sizeof(int64_t));
+        int first = 1;
+        for (int path = 0; path < FM_PATH_COUNT; path++) {
+            if (!fm__path_available(path))
+                continue;
+            for (int is32 = 0; is32 < 2; is32++) {
+                if (is32 && (c->ignore_index < INT32_MIN || c->ignore_index > INT32_MAX))
+                    continue;
+                int64_t er = 7, ep = 7;
+                const int rc = run_kernel(c, b, &p, left, is32, path, 0, B, ids, lab, att, &er,
+                                          &ep, (size_t)rint_below(r, 64));
+                CHECK(rc == FM_OK, "kernel rc %d (iter %d path %s i32 %d)", rc, iter,
+                      fm__path_name(path), is32);
+                if (rc != FM_OK)
+                    continue;
+                CHECK(er == -1 && ep == -1, "err_row/err_pos reset on success");
+                if (first) {
+                    first = 0;
+                    for (int64_t i = 0; i < B; i++) {
+                        const int64_t n = b->len[i], off = left ? L - n : 0;
+                        for (int64_t col = 0; col < L; col++) {
+                            const int64_t q = i * L + col, j = col - off;
+                            if (j >= 0 && j < n) {
+                                CHECK(ids[q] == want_ids[i][j] && lab[q] == want_lab[i][j],
+                                      "kernel != reference: iter %d row %" PRId64
+                                      " pos %" PRId64 " ids %" PRId64 "/%" PRId64
+                                      " lab %" PRId64 "/%" PRId64 " (sel %d units %d apu %d)",
+                                      iter, i, j, ids[q], want_ids[i][j], lab[q],
+                                      want_lab[i][j], c->selection, c->units,
+                                      c->action_per_unit);
+                                CHECK(att[q] == 1, "attention 1 at a token");
+                            } else {
+                                CHECK(ids[q] == c->pad_id && lab[q] == c->ignore_index &&
+                                          att[q] == 0,
+                                      "padding layout (iter %d row %" PRId64 " col %" PRId64
+                                      ")",
+                                      iter, i, col);
+                            }
+                        }
+                    }
+                    memcpy(ids0, ids, cells * sizeof(int64_t));
+                    memcpy(lab0, lab, cells * sizeof(int64_t));
+                    memcpy(att0, att, cells * sizeof(int64_t));
+                } else {
+                    CHECK(memcmp(ids, ids0, cells * sizeof(int64_t)) == 0 &&
+                              memcmp(lab, lab0, cells * sizeof(int64_t)) == 0 &&
+                              memcmp(att, att0, cells * sizeof(int64_t)) == 0,
+                          "path %s / i32 %d differs from the first run (iter %d)",
+                          fm__path_name(path), is32, iter);
+                }
+            }
+        }
+        /* a sub-range of rows: only those rows are written */
+        if (B >= 2) {
+            const int64_t r0 = rint_below(r, B), r1 = r0 + rint_below(r, B - r0 + 1);
+            int64_t er, ep;
+            const int rc = run_kernel(c, b, &p, left, 0, fm__path_best(), r0, r1, ids, lab, att,
+                                      &er, &ep, 0);
+            CHECK(rc == FM_OK, "row range rc");
+            for (int64_t i = 0; i < B; i++) {
+                const int inside = i >= r0 && i < r1;
+                for (int64_t col = 0; col < L; col++) {
+                    const int64_t q = i * L + col;
+                    if (inside)
+                        CHECK(ids[q] == ids0[q] && lab[q] == lab0[q] && att[q] == att0[q],
+                              "row range: row inside differs");
+                    else
+                        CHECK(ids[q] == p.ids[q] && lab[q] == 0x5555 && att[q] == 0x5555,
+                              "row range: row outside written");
+                }
+            }
+        }
+        free(ids);
+        free(lab);
+        free(att);
+        free(ids0);
+        free(lab0);
+        free(att0);
+        tpad_free(&p);
+    }
+
+    /* each row alone, unpadded, in a batch of one: the same tokens */
+    for (int64_t i = 0; i < B; i++) {
+        const int64_t n = b->len[i];
+        tbatch one;
+        memset(&one, 0, sizeof one);
+        one.B = 1;
+        one.L = n;
+        one.len = &b->len[i];
+        one.sids = &b->sids[i];
+        one.has_sm = b->has_sm;
+        one.has_ws = b->has_ws;
+        tpadded p;
+        p.L = n;
+        p.ids = xmalloc((size_t)n * sizeof(int64_t) + 1);
+        memcpy(p.ids, b->seq[i], (size_t)n * sizeof(int64_t));
+        p.sm = b->sm[i];
+        p.wsf = b->wsf[i];
+        int64_t *ids = xmalloc((size_t)n * sizeof(int64_t) + 1);
+        int64_t *lab = xmalloc((size_t)n * sizeof(int64_t) + 1);
+        int64_t *att = xmalloc((size_t)n * sizeof(int64_t) + 1);
+        int64_t er, ep;
+        const int rc = run_kernel(c, &one, &p, 0, 0, fm__path_best(), 0, 1, ids, lab, att, &er,
+                                  &ep, 0);
+        CHECK(rc == FM_OK, "single row rc");
+        CHECK(n == 0 || (memcmp(ids, want_ids[i], (size_t)n * sizeof(int64_t)) == 0 &&
+                         memcmp(lab, want_lab[i], (size_t)n * sizeof(int64_t)) == 0),
+              "row alone differs from row in batch");
+        free(p.ids);
+        free(ids);
+        free(lab);
+        free(att);
+    }
+
+    for (int64_t i = 0; i < B; i++) {
+        free(want_ids[i]);
+        free(want_lab[i]);
+    }
+    free(want_ids);
+    free(want_lab);
+}
+
+static void test_kernel_vs_reference(void)
+{
+    rng r = {5};
+    for (int iter = 0; iter < 600; iter++) {
+        tcfg t;
+        tcfg_random(&r, &t);
+        CHECK(fm_config_check(&t.c) == FM_OK, "random config is valid (iter %d)", iter);
+        tbatch b;
+        tbatch_random(&r, &t, &b, iter % 10 == 0 ? 700 : 90);
+        check_batch(&r, &t, &b, iter);
+        tbatch_free(&b);
+        tcfg_free(&t);
+    }
+}
+
+/* Compares kernel and reference on one row of n tokens (no specials, all ids = 1+..). */
+static int kernel_equals_reference_row(const fm_config *c, uint64_t sid, const int64_t *seq,
+                                       int64_t n)
+{
+    int64_t *want = xmalloc((size_t)n * sizeof(int64_t));
+    int64_t *wlab = xmalloc((size_t)n * sizeof(int64_t));
+    uint8_t *picked_at = xmalloc((size_t)n);
+    unit *units = xmalloc((size_t)n * sizeof(unit));
+    int64_t U;
+    ref_mask_row(c, sid, seq, n, NULL, NULL, want, wlab, picked_at, units, &U);
+    int64_t *ids = xmalloc((size_t)n * sizeof(int64_t));
+    int64_t *lab = xmalloc((size_t)n * sizeof(int64_t));
+    memcpy(ids, seq, (size_t)n * sizeof(int64_t));
+    fm_batch fb = {1, n, &n, 0, NULL, NULL, &sid};
+    const size_t wsb = fm_workspace_bytes(n);
+    void *ws = xmalloc(wsb);
+    const int rc = fm_mask_batch_i64(c, &fb, 0, 1, ids, lab, NULL, ws, wsb, NULL, NULL);
+    const int same = rc == FM_OK && memcmp(ids, want, (size_t)n * sizeof(int64_t)) == 0 &&
+                     memcmp(lab, wlab, (size_t)n * sizeof(int64_t)) == 0;
+    free(want);
+    free(wlab);
+    free(picked_at);
+    free(units);
+    free(ids);
+    free(lab);
+    free(ws);
+    return same;
+}
+
+/* A range in [lo, hi) whose rejection threshold (2^32 - R) mod R is the largest. */
+static uint32_t worst_range(uint32_t lo, uint32_t hi)
+{
+    uint32_t best = lo;
+    uint64_t bt = 0;
+    for (uint32_t R = lo; R < hi; R++) {
+        const uint64_t t = (TWO32 - R) % R;
+        if (t > bt) {
+            bt = t;
+            best = R;
+        }
+    }
+    return best;
+}
+
+/*
+ * Rejected words are rare with small ranges (probability < R / 2^32), so the random tests
+ * hardly ever see a retry in the SHUFFLE, SPAN and ACTION domains. Here sample ids are searched
+ * for rows whose draws do get rejected, and kernel and reference are compared on those rows;
+ * the reference counts the retries it used to show that they were exercised.
+ */
+static void test_retries_in_kernel(void)
+{
+    rng r = {10};
+    tcfg t;
+    tcfg_random(&r, &t);
+    tcfg_free(&t);
+    memset(&t, 0, sizeof t);
+    /* a vocabulary with a large R, only id 0 special */
+    const uint32_t V = worst_range(3000000, 3001000);
+    t.bits = xmalloc((V + 7) / 8);
+    memset(t.bits, 0, (V + 7) / 8);
+    t.bits[0] = 1;
+    int64_t skip[1] = {0};
+    uint64_t cdf1[1] = {TWO32};
+    fm_config c;
+    memset(&c, 0, sizeof c);
+    c.seed = 0x0123456789ABCDEFull;
+    c.epoch = 3;
+    c.t_select = TWO32;
+    c.probability = 1.0;
+    c.t_mask = 0;
+    c.t_random = TWO32; /* every picked token draws a random id */
+    c.max_predictions = -1;
+    c.vocab_size = V;
+    c.mask_id = 0;
+    c.pad_id = 0;
+    c.ignore_index = -100;
+    c.special_bits = t.bits;
+    c.random_skip = skip;
+    c.n_random_skip = 1;
+    c.random_range = V - 1;
+    c.span_cdf = cdf1;
+    c.n_span_lengths = 1;
+    CHECK(fm_config_check(&c) == FM_OK, "retry config");
+
+    const int64_t n = worst_range(900, 1000); /* U = n units of one token */
+    int64_t *seq = xmalloc((size_t)n * sizeof(int64_t));
+    for (int64_t j = 0; j < n; j++)
+        seq[j] = 1 + rint_below(&r, V - 1);
+
+    const int domains[3] = {FM_DOMAIN_SHUFFLE, FM_DOMAIN_SPAN, FM_DOMAIN_ACTION};
+    for (int d = 0; d < 3; d++) {
+        const int D = domains[d];
+        c.selection = D == FM_DOMAIN_SPAN ? FM_SELECT_SPAN : FM_SELECT_EXACT;
+        /* SHUFFLE: budget about n / 2, so that the draws before the budget is reached
+         * decide which units are picked */
+        c.probability = D == FM_DOMAIN_SHUFFLE ? 0.5 : 1.0;
+        const int64_t kb = fm__budget(&c, n);
+        long tested = 0;
+        const long before = ref_retries[D];
+        for (uint64_t sid = 0; sid < 200000 && ref_retries[D] == before; sid++) {
+            /* cheap filter: does some draw of this row get rejected? */
+            int hit = 0;
+            const uint32_t nblocks = D == FM_DOMAIN_SHUFFLE ? (uint32_t)(n + 3) / 4
+                                     : D == FM_DOMAIN_SPAN  ? (uint32_t)(4 * n + 16)
+                                                            : (uint32_t)n;
+            for (uint32_t b = 0; b < nblocks && !hit; b++) {
+                uint32_t w[4];
+                fm_stream_block(c.seed, c.epoch, sid, (uint32_t)D, b, w);
+                for (int k = 0; k < 4 && !hit; k++) {
+                    uint32_t R;
+                    if (D == FM_DOMAIN_SHUFFLE) {
+                        const int64_t i = 4 * (int64_t)b + k;
+                        if (i >= kb)
+                            break;
+                        R = (uint32_t)(n - i);
+                    } else {
+                        if (k != 1)
+                            continue;
+                        R = D == FM_DOMAIN_SPAN ? (uint32_t)n : c.random_range;
+                    }
+                    const uint64_t m = (uint64_t)w[k] * R;
+                    hit = (m & 0xFFFFFFFFu) < (TWO32 - R) % R;
+                }
+            }
+            if (!hit)
+                continue;
+            tested++;
+            CHECK(kernel_equals_reference_row(&c, sid, seq, n),
+                  "kernel != reference with retries (domain %d, sid %" PRIu64 ")", D, sid);
+        }
+        CHECK(ref_retries[D] > before, "no retry exercised in domain %d (%ld rows)", D, tested);
+    }
+
+    /* the span attempt limit 4U + 16: rows of 60 one-token units, spans of length 1,
+     * budget = all; coupon collecting needs more attempts than the limit allows */
+    c.selection = FM_SELECT_SPAN;
+    c.probability = 1.0;
+    c.t_random = 0;
+    c.t_mask = TWO32;
+    const long before = ref_span_last_attempt_picks;
+    for (uint64_t sid = 0; sid < 400; sid++) {
+        CHECK(kernel_equals_reference_row(&c, sid, seq, 60), "span attempt limit (sid %" PRIu64
+              ")", sid);
+    }
+    CHECK(ref_span_last_attempt_picks > before, "the last span attempt never picked");
+    free(seq);
+    tcfg_free(&t);
+}
+
+/* Statistics of the default configuration: 15 % picked, 80/10/10. */
+static void test_rates(void)
+{
+    rng r = {6};
+    tcfg t;
+    tcfg_random(&r, &t);
+    fm_config *c = &t.c;
+    c->selection = FM_SELECT_BERNOULLI;
+    c->units = FM_UNITS_TOKENS;
+    c->probability = 0.15;
+    c->t_select = threshold(0.15);
+    c->t_mask = threshold(0.8);
+    c->t_random = threshold(0.1);
+    c->max_predictions = -1;
+    c->ignore_index = -100;
+    const int64_t B = 64, L = 512;
+    int64_t *ids = xmalloc((size_t)(B * L) * sizeof(int64_t));
+    int64_t *lab = xmalloc((size_t)(B * L) * sizeof(int64_t));
+    int64_t *len = xmalloc((size_t)B * sizeof(int64_t));
+    uint64_t *sid = xmalloc((size_t)B * sizeof(uint64_t));
+    for (int64_t i = 0; i < B; i++) {
+        len[i] = L;
+        sid[i] = (uint64_t)i;
+    }
+    int64_t cand = 0;
+    for (int64_t q = 0; q < B * L; q++) {
+        int64_t y;
+        do
+            y = rint_below(&r, c->vocab_size);
+        while (t.is_special[y] && c->vocab_size > 8);
+        ids[q] = y;
+        cand += !t.is_special[y];
+    }
+    int64_t *orig = xmalloc((size_t)(B * L) * sizeof(int64_t));
+    memcpy(orig, ids, (size_t)(B * L) * sizeof(int64_t));
+    fm_batch fb = {B, L, len, 0, NULL, NULL, sid};
+    const size_t wsb = fm_workspace_bytes(L);
+    void *ws = xmalloc(wsb);
+    int64_t er, ep;
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_OK,
+          "rates rc");
+    int64_t picked = 0, masked = 0, kept = 0;
+    for (int64_t q = 0; q < B * L; q++) {
+        if (lab[q] == c->ignore_index)
+            continue;
+        picked++;
+        masked += ids[q] == c->mask_id;
+        kept += ids[q] == orig[q];
+    }
+    const double pr = (double)picked / (double)cand;
+    CHECK(cand < 1000 || (pr > 0.14 && pr < 0.16), "selection rate %.4f", pr);
+    if (picked > 1000) {
+        CHECK((double)masked / (double)picked > 0.77 && (double)masked / (double)picked < 0.83,
+              "mask rate");
+        CHECK((double)kept / (double)picked > 0.08 && (double)kept / (double)picked < 0.125,
+              "keep rate");
+    }
+    free(ids);
+    free(lab);
+    free(len);
+    free(sid);
+    free(orig);
+    free(ws);
+    tcfg_free(&t);
+}
+
+/* ---- 9. errors --------------------------------------------------------------------------- */
+
+static void test_config_errors(void)
+{
+    rng r = {7};
+    tcfg t;
+    memset(&t, 0, sizeof t);
+    do {
+        tcfg_free(&t);
+        tcfg_random(&r, &t);
+    } while (t.c.vocab_size < 20 || t.c.n_random_skip < 2);
+    const fm_config good = t.c;
+    CHECK(fm_config_check(&good) == FM_OK, "base config valid");
+    CHECK(fm_config_check(NULL) == FM_ERR_ARG, "NULL config");
+    fm_config c;
+#define BAD(stmt, what)                                                                      \
+    do {                                                                                     \
+        c = good;                                                                            \
+        stmt;                                                                                \
+        CHECK(fm_config_check(&c) == FM_ERR_ARG, "config not rejected: %s", what);           \
+    } while (0)
+#define FINE(stmt, what)                                                                     \
+    do {                                                                                     \
+        c = good;                                                                            \
+        stmt;                                                                                \
+        CHECK(fm_config_check(&c) == FM_OK, "config rejected: %s", what);                    \
+    } while (0)
+    BAD(c.t_select = TWO32 + 1, "t_select > 2^32");
+    BAD(c.t_mask = TWO32 + 1; c.t_random = 0, "t_mask > 2^32");
+    BAD(c.t_random = TWO32 + 1; c.t_mask = 0, "t_random > 2^32");
+    BAD(c.t_mask = TWO32 / 2 + 1; c.t_random = TWO32 / 2, "t_mask + t_random > 2^32");
+    FINE(c.t_mask = TWO32 / 2; c.t_random = TWO32 / 2, "t_mask + t_random == 2^32");
+    FINE(c.t_select = TWO32, "t_select == 2^32");
+    BAD(c.vocab_size = 0, "vocab 0");
+    BAD(c.vocab_size = (int64_t)INT32_MAX + 1, "vocab 2^31");
+    BAD(c.mask_id = -1, "mask -1");
+    BAD(c.mask_id = c.vocab_size, "mask = vocab");
+    BAD(c.pad_id = -1, "pad -1");
+    BAD(c.pad_id = c.vocab_size, "pad = vocab");
+    BAD(c.random_range = c.random_range + 1, "R too big");
+    BAD(c.random_range = c.random_range - 1, "R too small");
+    BAD(c.random_range = 0, "R = 0");
+    BAD(c.n_random_skip = -1, "negative skip count");
+    BAD(c.random_skip = NULL, "skip NULL");
+    BAD(c.selection = 3, "selection 3");
+    BAD(c.selection = -1, "selection -1");
+    BAD(c.units = 2, "units 2");
+    BAD(c.action_per_unit = 2, "action_per_unit 2");
+    BAD(c.special_bits = NULL, "special_bits NULL");
+    BAD(c.probability = -0.1, "p < 0");
+    BAD(c.probability = 1.5, "p > 1");
+    BAD(c.probability = nan(""), "p NaN");
+    /* skip list: unsorted, duplicate, out of range */
+    {
+        int64_t *s2 = xmalloc((size_t)good.n_random_skip * sizeof(int64_t));
+        memcpy(s2, good.random_skip, (size_t)good.n_random_skip * sizeof(int64_t));
+        const int64_t a = s2[0];
+        s2[0] = s2[1];
+        s2[1] = a;
+        BAD(c.random_skip = s2, "unsorted skip");
+        s2[1] = s2[0];
+        BAD(c.random_skip = s2, "duplicate skip");
+        memcpy(s2, good.random_skip, (size_t)good.n_random_skip * sizeof(int64_t));
+        s2[good.n_random_skip - 1] = good.vocab_size;
+        BAD(c.random_skip = s2, "skip id = vocab");
+        s2[good.n_random_skip - 1] = good.random_skip[good.n_random_skip - 1];
+        s2[0] = -1;
+        BAD(c.random_skip = s2, "skip id -1");
+        free(s2);
+    }
+    /* span cdf */
+    {
+        uint64_t cdf[3] = {TWO32 / 2, TWO32 / 4, TWO32};
+        BAD(c.selection = FM_SELECT_SPAN; c.span_cdf = cdf; c.n_span_lengths = 3,
+            "decreasing cdf");
+        cdf[1] = TWO32 / 2;
+        FINE(c.selection = FM_SELECT_SPAN; c.span_cdf = cdf; c.n_span_lengths = 3,
+             "flat cdf step");
+        cdf[2] = TWO32 - 1;
+        BAD(c.selection = FM_SELECT_SPAN; c.span_cdf = cdf; c.n_span_lengths = 3,
+            "cdf not ending at 2^32");
+        cdf[2] = TWO32 + 1;
+        BAD(c.selection = FM_SELECT_SPAN; c.span_cdf = cdf; c.n_span_lengths = 3,
+            "cdf beyond 2^32");
+        cdf[2] = TWO32;
+        BAD(c.selection = FM_SELECT_SPAN; c.span_cdf = NULL, "span without cdf");
+        BAD(c.selection = FM_SELECT_SPAN; c.span_cdf = cdf; c.n_span_lengths = 0,
+            "span with 0 lengths");
+        FINE(c.selection = FM_SELECT_BERNOULLI; c.span_cdf = NULL; c.n_span_lengths = 0,
+             "no cdf needed without span");
+    }
+#undef BAD
+#undef FINE
+    /* a rejected configuration is rejected by the kernel too */
+    {
+        c = good;
+        c.mask_id = c.vocab_size;
+        int64_t len[1] = {3}, ids[3] = {0, 0, 0}, lab[3];
+        uint64_t sid[1] = {0};
+        fm_batch fb = {1, 3, len, 0, NULL, NULL, sid};
+        const size_t wsb = fm_workspace_bytes(3);
+        void *ws = xmalloc(wsb);
+        CHECK(fm_mask_batch_i64(&c, &fb, 0, 1, ids, lab, NULL, ws, wsb, NULL, NULL) ==
+                  FM_ERR_ARG,
+              "kernel rejects a bad config");
+        free(ws);
+    }
+    tcfg_free(&t);
+}
+
+static void test_kernel_errors(void)
+{
+    rng r = {8};
+    tcfg t;
+    memset(&t, 0, sizeof t);
+    do {
+        tcfg_free(&t);
+        tcfg_random(&r, &t);
+    } while (t.c.vocab_size < 20);
+    fm_config *c = &t.c;
+    c->units = FM_UNITS_TOKENS;
+    const int64_t B = 3, L = 40;
+    int64_t len[3] = {40, 17, 0};
+    uint64_t sid[3] = {1, 2, 3};
+    int64_t *base = xmalloc((size_t)(B * L) * sizeof(int64_t));
+    for (int64_t q = 0; q < B * L; q++)
+        base[q] = rint_below(&r, c->vocab_size);
+    int64_t *ids = xmalloc((size_t)(B * L) * sizeof(int64_t));
+    int64_t *lab = xmalloc((size_t)(B * L) * sizeof(int64_t));
+    int32_t *i32 = xmalloc((size_t)(B * L) * sizeof(int32_t));
+    int32_t *l32 = xmalloc((size_t)(B * L) * sizeof(int32_t));
+    const size_t wsb = fm_workspace_bytes(L);
+    void *ws = xmalloc(wsb);
+    for (int left = 0; left < 2; left++) {
+        fm_batch fb = {B, L, len, left, NULL, NULL, sid};
+        for (int64_t row = 0; row < 2; row++) {
+            const int64_t off = left ? L - len[row] : 0;
+            for (int64_t j = 0; j < len[row]; j++) {
+                const int64_t badv[3] = {-1, c->vocab_size, INT64_MIN};
+                for (int k = 0; k < 3; k++) {
+                    memcpy(ids, base, (size_t)(B * L) * sizeof(int64_t));
+                    ids[row * L + off + j] = badv[k];
+                    int64_t er = -7, ep = -7;
+                    int rc = fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep);
+                    CHECK(rc == FM_ERR_ID_RANGE && er == row && ep == j,
+                          "id range i64 left %d row %" PRId64 " pos %" PRId64 ": rc %d %" PRId64
+                          " %" PRId64,
+                          left, row, j, rc, er, ep);
+                    for (int64_t q = 0; q < B * L; q++)
+                        i32[q] = (int32_t)base[q];
+                    i32[row * L + off + j] = k == 1 ? (int32_t)c->vocab_size : k == 0 ? -1
+                                                                                      : INT32_MIN;
+                    er = ep = -7;
+                    rc = fm_mask_batch_i32(c, &fb, 0, B, i32, l32, NULL, ws, wsb, &er, &ep);
+                    CHECK(rc == FM_ERR_ID_RANGE && er == row && ep == j, "id range i32");
+                }
+            }
+        }
+        /* garbage in the padding is not an error */
+        memcpy(ids, base, (size_t)(B * L) * sizeof(int64_t));
+        const int64_t padcol = left ? 0 : L - 1;
+        ids[1 * L + padcol] = -12345;
+        ids[2 * L + 5] = INT64_MAX;
+        int64_t er, ep;
+        CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_OK,
+              "padding content is ignored");
+        CHECK(ids[1 * L + padcol] == c->pad_id, "padding overwritten");
+    }
+    fm_batch fb = {B, L, len, 0, NULL, NULL, sid};
+    int64_t er, ep;
+    memcpy(ids, base, (size_t)(B * L) * sizeof(int64_t));
+    /* workspace */
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb - 1, &er, &ep) ==
+              FM_ERR_WORKSPACE,
+          "short workspace");
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, NULL, wsb, &er, &ep) == FM_ERR_ARG,
+          "NULL workspace");
+    CHECK(fm_workspace_bytes(-1) == 0, "workspace for a negative width");
+    CHECK(fm_workspace_bytes(1000) >= fm_workspace_bytes(10), "workspace grows");
+    /* lengths */
+    len[1] = L + 1;
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_ERR_LENGTH &&
+              er == 1,
+          "row longer than the width");
+    len[1] = -1;
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG &&
+              er == 1,
+          "negative length");
+    len[1] = 17;
+    /* sample ids */
+    sid[2] = (uint64_t)1 << 48;
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG &&
+              er == 2,
+          "sample id 2^48");
+    sid[2] = ((uint64_t)1 << 48) - 1;
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_OK,
+          "sample id 2^48 - 1");
+    /* rows and pointers */
+    CHECK(fm_mask_batch_i64(c, &fb, 1, 0, ids, lab, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG,
+          "row_begin > row_end");
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B + 1, ids, lab, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG,
+          "row_end > rows");
+    CHECK(fm_mask_batch_i64(c, &fb, -1, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG,
+          "row_begin < 0");
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, NULL, lab, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG,
+          "NULL ids");
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, NULL, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG,
+          "NULL labels");
+    CHECK(fm_mask_batch_i64(c, NULL, 0, 0, ids, lab, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG,
+          "NULL batch");
+    CHECK(fm_mask_batch_i64(c, &fb, 1, 1, ids, lab, NULL, ws, wsb, &er, &ep) == FM_OK,
+          "empty row range");
+    fb.sample_ids = NULL;
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG,
+          "NULL sample ids");
+    fb.sample_ids = sid;
+    /* i32 outputs cannot hold an ignore_index outside int32 */
+    const int64_t ig = c->ignore_index;
+    c->ignore_index = (int64_t)INT32_MAX + 1;
+    for (int64_t q = 0; q < B * L; q++)
+        i32[q] = (int32_t)base[q];
+    CHECK(fm_mask_batch_i32(c, &fb, 0, B, i32, l32, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG,
+          "ignore_index beyond int32");
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_OK,
+          "ignore_index beyond int32 is fine in int64");
+    c->ignore_index = ig;
+    /* word units without flags or table */
+    c->units = FM_UNITS_WORDS;
+    const uint8_t *tab = c->word_table;
+    c->word_table = NULL;
+    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_ERR_ARG,
+          "word units without word starts");
+    c->word_table = tab;
+    c->units = FM_UNITS_TOKENS;
+    /* width 0: only empty rows, NULL arrays allowed */
+    {
+        int64_t zl[2] = {0, 0};
+        fm_batch z = {2, 0, zl, 0, NULL, NULL, sid};
+        CHECK(fm_mask_batch_i64(c, &z, 0, 2, NULL, NULL, NULL, NULL, 0, &er, &ep) == FM_OK,
+              "width 0");
+        zl[1] = 1;
+        CHECK(fm_mask_batch_i64(c, &z, 0, 2, NULL, NULL, NULL, NULL, 0, &er, &ep) ==
+                      FM_ERR_LENGTH &&
+                  er == 1,
+              "width 0 with a token");
+    }
+    free(base);
+    free(ids);
+    free(lab);
+    free(i32);
+    free(l32);
+    free(ws);
+    tcfg_free(&t);
+}
+
+/* ---- 10. padding functions ---------------------------------------------------------------- */
+
+static void test_pad(void)
+{
+    rng r = {9};
+    for (int it = 0; it < 400; it++) {
+        const int64_t rows = rint_below(&r, 6);
+        int64_t offsets[8] = {0};
+        offsets[0] = rint_below(&r, 3);
+        for (int64_t i = 0; i < rows; i++)
+            offsets[i + 1] = offsets[i] + rint_below(&r, 30);
+        const int64_t total = offsets[rows];
+        int64_t maxn = 0;
+        for (int64_t i = 0; i < rows; i++)
+            if (offsets[i + 1] - offsets[i] > maxn)
+                maxn = offsets[i + 1] - offsets[i];
+        const int truncate = (int)rint_below(&r, 2);
+        const int left = (int)rint_below(&r, 2);
+        const int64_t width = truncate ? rint_below(&r, maxn + 5) : maxn + rint_below(&r, 5);
+        const int64_t vocab = it % 5 == 0 ? 0 : 1000;
+        const int64_t pad = rint_below(&r, 1000);
+        int64_t *v64 = xmalloc((size_t)total * sizeof(int64_t));
+        int32_t *v32 = xmalloc((size_t)total * sizeof(int32_t));
+        uint8_t *v8 = xmalloc((size_t)total);
+        for (int64_t q = 0; q < total; q++) {
+            v64[q] = rint_below(&r, 1000);
+            v32[q] = (int32_t)v64[q];
+            v8[q] = (uint8_t)v64[q];
+        }
+        const size_t cells = (size_t)(rows * width);
+        int64_t *want = xmalloc(cells * sizeof(int64_t));
+        int64_t wantlen[8];
+        int64_t errcase = -1;
+        for (int64_t i = 0; i < rows; i++) {
+            int64_t n = offsets[i + 1] - offsets[i];
+            if (n > width) {
+                if (!truncate && errcase < 0)
+                    errcase = i;
+                n = width;
+            }
+            wantlen[i] = n;
+            const int64_t off = left ? width - n : 0;
+            for (int64_t col = 0; col < width; col++) {
+                const int64_t j = col - off;
+                want[i * width + col] = (j >= 0 && j < n) ? v64[offsets[i] + j] : pad;
+            }
+        }
+        int64_t *o64 = xmalloc(cells * sizeof(int64_t));
+        int32_t *o32 = xmalloc(cells * sizeof(int32_t));
+        uint8_t *o8 = xmalloc(cells);
+        int64_t lens[8], er, ep;
+        for (int variant = 0; variant < 5; variant++) {
+            int rc;
+            memset(lens, 0xFF, sizeof lens);
+            if (variant == 0)
+                rc = fm_pad_i64_i64(v64, offsets, rows, width, left, truncate, pad, vocab, o64,
+                                    lens, &er, &ep);
+            else if (variant == 1)
+                rc = fm_pad_i32_i64(v32, offsets, rows, width, left, truncate, pad, vocab, o64,
+                                    lens, &er, &ep);
+            else if (variant == 2)
+                rc = fm_pad_i64_i32(v64, offsets, rows, width, left, truncate, pad, vocab, o32,
+                                    lens, &er, &ep);
+            else if (variant == 3)
+                rc = fm_pad_i32_i32(v32, offsets, rows, width, left, truncate, pad, vocab, o32,
+                                    lens, &er, &ep);
+            else
+                rc = fm_pad_u8(v8, offsets, rows, width, left, truncate, (uint8_t)pad, o8, &er);
+            if (errcase >= 0) {
+                CHECK(rc == FM_ERR_LENGTH && er == errcase, "pad variant %d: length error",
+                      variant);
+                continue;
+            }
+            CHECK(rc == FM_OK, "pad variant %d rc %d", variant, rc);
+            for (size_t q = 0; q < cells; q++) {
+                const int64_t got = variant <= 1 ? o64[q] : variant <= 3 ? o32[q] : o8[q];
+                const int64_t exp = variant == 4 ? (int64_t)(uint8_t)want[q] : want[q];
+                CHECK(got == exp, "pad variant %d cell %zu", variant, q);
+            }
+            if (variant < 4)
+                for (int64_t i = 0; i < rows; i++)
+                    CHECK(lens[i] == wantlen[i], "pad lengths_out");
+        }
+        /* an out-of-range value in each row position */
+        if (errcase < 0 && vocab > 0 && total > offsets[0]) {
+            const int64_t q = offsets[0] + rint_below(&r, total - offsets[0]);
+            int64_t row = 0;
+            while (offsets[row + 1] <= q)
+                row++;
+            const int64_t j = q - offsets[row];
+            if (j < wantlen[row]) { /* a truncated value is not checked */
+                v64[q] = it % 2 ? vocab : -1;
+                v32[q] = (int32_t)v64[q];
+                CHECK(fm_pad_i64_i64(v64, offsets, rows, width, left, truncate, pad, vocab, o64,
+                                     NULL, &er, &ep) == FM_ERR_ID_RANGE &&
+                          er == row && ep == j,
+                      "pad i64 id range");
+                CHECK(fm_pad_i32_i32(v32, offsets, rows, width, left, truncate, pad, vocab, o32,
+                                     NULL, &er, &ep) == FM_ERR_ID_RANGE &&
+                          er == row && ep == j,
+                      "pad i32 id range");
+                /* with the check disabled the value goes through */
+                CHECK(fm_pad_i64_i64(v64, offsets, rows, width, left, truncate, pad, 0, o64,
+                                     NULL, &er, &ep) == FM_OK,
+                      "pad without range check");
+                /* narrowing: a value beyond int32 is refused even without a vocabulary */
+                v64[q] = (int64_t)INT32_MAX + 1;
+                CHECK(fm_pad_i64_i32(v64, offsets, rows, width, left, truncate, pad, 0, o32,
+                                     NULL, &er, &ep) == FM_ERR_ID_RANGE &&
+                          er == row && ep == j,
+                      "pad i64->i32 narrowing");
+            }
+        }
+        /* decreasing offsets */
+        if (rows >= 2 && offsets[2] > offsets[1]) {
+            int64_t bad[8];
+            memcpy(bad, offsets, sizeof bad);
+            bad[1] = offsets[2] + 1;
+            CHECK(fm_pad_i64_i64(v64, bad, rows, width + 100, left, truncate, pad, 0, o64, NULL,
+                                 &er, &ep) == FM_ERR_ARG,
+                  "decreasing offsets");
+        }
+        free(v64);
+        free(v32);
+        free(v8);
+        free(want);
+        free(o64);
+        free(o32);
+        free(o8);
+    }
+    int64_t er, ep, off1[2] = {0, 2};
+    const int64_t v[2] = {1, 2};
+    int32_t o[4];
+    CHECK(fm_pad_i64_i32(v, off1, 1, 4, 0, 0, (int64_t)INT32_MAX + 1, 0, o, NULL, &er, &ep) ==
+              FM_ERR_ARG,
+          "pad_id beyond int32");
+    CHECK(fm_pad_i64_i32(v, off1, -1, 4, 0, 0, 0, 0, o, NULL, &er, &ep) == FM_ERR_ARG,
+          "negative rows");
+    CHECK(fm_pad_i64_i32(v, NULL, 1, 4, 0, 0, 0, 0, o, NULL, &er, &ep) == FM_ERR_ARG,
+          "NULL offsets");
+    CHECK(fm_pad_i64_i32(NULL, off1, 1, 4, 0, 0, 0, 0, o, NULL, &er, &ep) == FM_ERR_ARG,
+          "NULL values");
+    CHECK(fm_pad_i64_i32(v, off1, 1, 4, 0, 0, 0, 0, NULL, NULL, &er, &ep) == FM_ERR_ARG,
+          "NULL out");
+    CHECK(fm_pad_i64_i32(v, off1, 1, 0, 0, 1, 0, 0, NULL, NULL, &er, &ep) == FM_OK,
+          "width 0, truncated");
+}
+
+/* ---- main ------------------------------------------------------------------------------ */
+
+int main(void)
+{
+    printf("instruction-set paths:");
+    for (int p = 0; p < FM_PATH_COUNT; p++)
+        if (fm__path_available(p))
+            printf(" %s%s", fm__path_name(p), p == fm__path_best() ? "*" : "");
+    printf("\n");
+    test_kat();
+    test_stream_layout();
+    test_generators();
+    test_bounded();
+    test_allowed_and_budget();
+    test_config_errors();
+    test_kernel_errors();
+    test_pad();
+    test_kernel_vs_reference();
+    test_retries_in_kernel();
+    test_rates();
+    printf("picked %ld of %ld candidate tokens: %ld mask, %ld random, %ld kept\n", stat_picked,
+           stat_cand, stat_mask, stat_rand, stat_keep);
+    printf("reference retries: SHUFFLE %ld, SPAN %ld, ACTION %ld; span limit reached %ld times\n",
+           ref_retries[FM_DOMAIN_SHUFFLE], ref_retries[FM_DOMAIN_SPAN],
+           ref_retries[FM_DOMAIN_ACTION], ref_span_last_attempt_picks);
+    printf("%ld passed, %ld failed\n", n_pass, n_fail);
+    return n_fail == 0 ? 0 : 1;
+}
