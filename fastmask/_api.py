@@ -669,20 +669,46 @@ class Masker:
         n_out = 3 + (types is not None)
         block = np.empty((n_out, B, width), dtype=lay.dtype)
         out_ids, labels, attention = block[0], block[1], block[2]
-        if ids.rows is not None:
-            _core.fill_rows(ids.rows, out_ids, left, 0, self.vocab_size, lay.pad_token_id,
-                            "input_ids")
-            lens = np.minimum(ids.lengths, width)
+        special_p = None if special is None else _pad_side("special_tokens_mask", special, width,
+                                                           left, 1, np.uint8, 2)
+        starts_p = None if starts is None else _pad_side("word_starts", starts, width, left, 0,
+                                                         np.uint8, 2)
+        if ids.rows is not None and min(self.num_threads, B // 16) <= 1:
+            # one pass: each chunk of rows is read and masked while it is in cache
+            lens = np.empty(B, dtype=np.int64)
+            rc, row, pos = _core.fill_mask_rows(self._core, epoch, ids.rows, out_ids, labels,
+                                                attention, lens, left, special_p, starts_p,
+                                                sids, 0, self.vocab_size, "input_ids")
+            if rc != 0:
+                raise ValueError(f"input_ids[{row}][{pos}]: {_core.STATUS.get(rc, rc)}")
+        elif ids.rows is not None:
+            # pipelined: this thread reads chunk k+1 (needs the GIL) while pool threads mask
+            # the chunks already read (without the GIL)
+            lens = np.ascontiguousarray(np.minimum(ids.lengths, width), dtype=np.int64)
+            pool = self._get_pool()
+            n_chunks = min(B, 4 * self.num_threads)
+            bounds = [B * k // n_chunks for k in range(n_chunks + 1)]
+            futs = []
+            try:
+                for k in range(n_chunks):
+                    b0, b1 = bounds[k], bounds[k + 1]
+                    _core.fill_rows(ids.rows[b0:b1], out_ids[b0:b1], left, 0, self.vocab_size,
+                                    lay.pad_token_id, "input_ids", b0)
+                    futs.append(pool.submit(_core.mask_batch, self._core, epoch, out_ids, labels,
+                                            attention, lens, left, special_p, starts_p, sids,
+                                            b0, b1))
+            finally:
+                results = [f.result() for f in futs]
+            for rc, row, pos in results:
+                if rc != 0:
+                    raise ValueError(f"input_ids[{row}][{pos}]: {_core.STATUS.get(rc, rc)}")
         else:
             lens = np.empty(B, dtype=np.int64)
             rc, row, pos = _core.pad_ragged(ids.values, ids.offsets, out_ids, left, True,
                                             lay.pad_token_id, self.vocab_size, lens)
             _raise_status(rc, row, pos, ids, self.vocab_size)
-        special_p = None if special is None else _pad_side("special_tokens_mask", special, width,
-                                                           left, 1, np.uint8, 2)
-        starts_p = None if starts is None else _pad_side("word_starts", starts, width, left, 0,
-                                                         np.uint8, 2)
-        self._mask_rows(epoch, out_ids, labels, attention, lens, left, special_p, starts_p, sids)
+            self._mask_rows(epoch, out_ids, labels, attention, lens, left, special_p, starts_p,
+                            sids)
         out = {"input_ids": out_ids, "attention_mask": attention, "labels": labels}
         if types is not None:
             out["token_type_ids"] = _pad_side("token_type_ids", types, width, left, 0, None,
@@ -690,6 +716,13 @@ class Masker:
         if special is not None and return_special:
             out["special_tokens_mask"] = special_p.astype(lay.dtype)
         return out
+
+    def _get_pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.num_threads,
+                                                thread_name_prefix="fastmask")
+            return self._pool
 
     def _mask_rows(self, epoch, out_ids, labels, attention, lens, left, special_p, starts_p,
                    sids):
@@ -702,8 +735,7 @@ class Masker:
             results = [_core.mask_batch(self._core, epoch, out_ids, labels, attention, lens, left,
                                         special_p, starts_p, sids, 0, B)]
         else:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.num_threads)
+            self._get_pool()
             bounds = [B * k // threads for k in range(threads + 1)]
             futs = [self._pool.submit(_core.mask_batch, self._core, epoch, out_ids, labels,
                                       attention, lens, left, special_p, starts_p, sids,

@@ -183,10 +183,11 @@ def normalize_rows(seqs, str name):
 
 
 def fill_rows(list rows, fill_t[:, ::1] out, bint left, int64_t lo, int64_t hi, int64_t pad,
-              str name):
+              str name, Py_ssize_t first=0):
     """Writes normalised rows into the padded array `out`, truncating to its width.
 
-    Every id is checked against [lo, hi); padding cells receive `pad`.
+    Every id is checked against [lo, hi); padding cells receive `pad`. Errors name row
+    `first + i` (for callers that fill a batch in slices).
     """
     cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
     cdef Py_ssize_t i, n, m, k
@@ -205,9 +206,9 @@ def fill_rows(list rows, fill_t[:, ::1] out, bint left, int64_t lo, int64_t hi, 
             for k in range(m, L):
                 row[k] = <fill_t>pad
         if type(seq) is list or type(seq) is tuple:
-            _fill_seq(seq, row, n, L, left, lo, hi, name, i)
+            _fill_seq(seq, row, n, L, left, lo, hi, name, first + i)
         else:
-            _fill_array(seq, row, L, left, lo, hi, name, i)
+            _fill_array(seq, row, L, left, lo, hi, name, first + i)
 
 
 def pad_ragged(values, const int64_t[::1] offsets, out_t[:, ::1] out, bint left, bint truncate,
@@ -316,6 +317,80 @@ def mask_batch(CoreConfig core, uint32_t epoch, out_t[:, ::1] ids, out_t[:, ::1]
             else:
                 rc = fm_mask_batch_i32(&cfg, &batch, row_begin, row_end, p_ids, p_labels,
                                        p_att, ws, nbytes, &err_row, &err_pos)
+    finally:
+        PyMem_Free(ws)
+    return rc, err_row, err_pos
+
+
+def fill_mask_rows(CoreConfig core, uint32_t epoch, list rows, out_t[:, ::1] ids,
+                   out_t[:, ::1] labels, out_t[:, ::1] attention, int64_t[::1] lengths,
+                   bint left, const uint8_t[:, ::1] special_mask,
+                   const uint8_t[:, ::1] word_starts, const uint64_t[::1] sample_ids,
+                   int64_t lo, int64_t hi, str name):
+    """Reads normalised rows into `ids` and masks them, a few rows at a time.
+
+    Each chunk of rows is read with the GIL held (checking every id against [lo, hi)) and
+    masked right away with the GIL released, while it is still in cache. `lengths` receives
+    each row's (truncated) length. Returns (status, row, pos) as reported by the C core.
+    """
+    cdef fm_config cfg = core.cfg
+    cdef fm_batch batch
+    cdef int64_t B = ids.shape[0], L = ids.shape[1]
+    cdef int64_t err_row = -1, err_pos = -1, begin, end, chunk, i, n
+    cdef int rc = FM_OK
+    cdef size_t nbytes = fm_workspace_bytes(L)
+    cdef void *ws
+    cdef out_t *p_ids
+    cdef out_t *p_labels
+    cdef out_t *p_att
+    if len(rows) != B or lengths.shape[0] != B or sample_ids.shape[0] != B:
+        raise ValueError("rows, lengths and sample_ids must have one entry per row")
+    if labels.shape[0] != B or labels.shape[1] != L or attention.shape[0] != B \
+            or attention.shape[1] != L:
+        raise ValueError("labels and attention must have the shape of ids")
+    if B == 0 or L == 0:
+        for i in range(B):
+            lengths[i] = 0
+        return FM_OK, -1, -1
+    cfg.epoch = epoch
+    batch.rows = B
+    batch.width = L
+    batch.lengths = &lengths[0]
+    batch.left = left
+    batch.special_mask = &special_mask[0, 0] if special_mask is not None else NULL
+    batch.word_starts = &word_starts[0, 0] if word_starts is not None else NULL
+    batch.sample_ids = &sample_ids[0]
+    p_ids = &ids[0, 0]
+    p_labels = &labels[0, 0]
+    p_att = &attention[0, 0]
+    chunk = (1 << 16) // (L * <int64_t>sizeof(out_t))
+    if chunk < 1:
+        chunk = 1
+    ws = PyMem_Malloc(nbytes if nbytes else 1)
+    if ws == NULL:
+        raise MemoryError()
+    try:
+        begin = 0
+        while begin < B:
+            end = begin + chunk if begin + chunk < B else B
+            for i in range(begin, end):
+                seq = rows[i]
+                n = len(seq)
+                lengths[i] = n if n < L else L
+                if type(seq) is list or type(seq) is tuple:
+                    _fill_seq(seq, &ids[i, 0], n, L, left, lo, hi, name, i)
+                else:
+                    _fill_array(seq, &ids[i, 0], L, left, lo, hi, name, i)
+            with nogil:
+                if out_t is int64_t:
+                    rc = fm_mask_batch_i64(&cfg, &batch, begin, end, p_ids, p_labels, p_att,
+                                           ws, nbytes, &err_row, &err_pos)
+                else:
+                    rc = fm_mask_batch_i32(&cfg, &batch, begin, end, p_ids, p_labels, p_att,
+                                           ws, nbytes, &err_row, &err_pos)
+            if rc != FM_OK:
+                break
+            begin = end
     finally:
         PyMem_Free(ws)
     return rc, err_row, err_pos
