@@ -368,6 +368,29 @@ def _per_example(name: str, value: Any, n: int) -> list:
     return value
 
 
+def _flags_of_word_ids(word_ids, i: int) -> np.ndarray:
+    """Word-start flags of example i's word ids (errors name ``word_ids[i][j]``)."""
+    from . import words
+
+    return words._flags_from_word_ids(words._word_ids_array(word_ids, f"word_ids[{i}]"))
+
+
+class _WordIds:
+    """Per-example word ids (lists of ints / None), turned into flags while padding."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list):
+        self.rows = rows
+
+    def as_flag_rows(self) -> _Rows:
+        from . import words
+
+        flags = [_flags_of_word_ids(w, i) for i, w in enumerate(self.rows)]
+        lens = np.fromiter((len(f) for f in flags), dtype=np.int64, count=len(flags))
+        return _Rows(rows=flags, lengths=lens)
+
+
 def _word_start_rows(ids: _Rows, word_starts, word_ids, offset_mapping, chinese_ref,
                      keep) -> Optional[_Rows]:
     given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
@@ -386,7 +409,15 @@ def _word_start_rows(ids: _Rows, word_starts, word_ids, offset_mapping, chinese_
     B = len(ids)
     if word_ids is not None:
         wi = _per_example("word_ids", word_ids, B)
-        base = [words.starts_from_word_ids(w) for w in wi]
+        if chinese_ref is None and all(type(w) is list for w in wi):
+            lens = np.fromiter((len(w) for w in wi), dtype=np.int64, count=B)
+            bad = np.flatnonzero(lens != ids.lengths)
+            if bad.shape[0]:
+                i = int(bad[0])
+                raise ValueError(f"word_ids[{i}] has {int(lens[i])} entries but input_ids[{i}] "
+                                 f"has {int(ids.lengths[i])} tokens")
+            return _WordIds(wi)
+        base = [_flags_of_word_ids(w, i) for i, w in enumerate(wi)]
     elif offset_mapping is not None:
         om = _per_example("offset_mapping", offset_mapping, B)
         base = [words.starts_from_offsets(o) if len(o) else np.zeros(0, np.uint8) for o in om]
@@ -671,8 +702,13 @@ class Masker:
         out_ids, labels, attention = block[0], block[1], block[2]
         special_p = None if special is None else _pad_side("special_tokens_mask", special, width,
                                                            left, 1, np.uint8, 2)
-        starts_p = None if starts is None else _pad_side("word_starts", starts, width, left, 0,
-                                                         np.uint8, 2)
+        if isinstance(starts, _WordIds):
+            starts_p = np.empty((B, width), dtype=np.uint8)
+            _core.word_ids_to_starts(starts.rows, starts_p, left, "word_ids")
+        elif starts is not None:
+            starts_p = _pad_side("word_starts", starts, width, left, 0, np.uint8, 2)
+        else:
+            starts_p = None
         if ids.rows is not None and min(self.num_threads, B // 16) <= 1:
             # one pass: each chunk of rows is read and masked while it is in cache
             lens = np.empty(B, dtype=np.int64)

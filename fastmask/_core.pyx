@@ -211,6 +211,50 @@ def fill_rows(list rows, fill_t[:, ::1] out, bint left, int64_t lo, int64_t hi, 
             _fill_array(seq, row, L, left, lo, hi, name, first + i)
 
 
+def word_ids_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
+    """Word-start flags from per-example word ids (lists of ints / None), padded into `out`.
+
+    f[j] = 1 when word_ids[j] is None or negative, j == 0, or word_ids[j] != word_ids[j-1]
+    (the rule of fastmask.words.starts_from_word_ids); padding gets 0. Rows longer than the
+    width are cut.
+    """
+    cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
+    cdef Py_ssize_t i, j, n, m, start
+    cdef long long v = 0, prev = -1
+    cdef int overflow = 0
+    cdef PyObject *item
+    cdef uint8_t *row
+    if len(rows) != B:
+        raise ValueError(f"{name}: {len(rows)} sequences for {B} rows")
+    for i in range(B):
+        seq = rows[i]
+        if type(seq) is not list and type(seq) is not tuple:
+            seq = list(seq)
+        n = len(seq)
+        m = n if n < L else L
+        start = L - m if left else 0
+        row = &out[i, 0] if L else NULL
+        if L:
+            memset(row, 0, L)
+        prev = -1
+        for j in range(m):
+            item = _list_item(seq, j) if type(seq) is list else _tuple_item(seq, j)
+            if <object>item is None:
+                v = -1
+            elif not fm_compact_long(item, &v):
+                obj = <object>item
+                if isinstance(obj, (bool, np.bool_)) or not isinstance(obj, (int, np.integer)):
+                    raise TypeError(f"{name}[{i}][{j}] is {type(obj).__name__} {obj!r}, "
+                                    "expected int or None")
+                v = _as_ll(item, &overflow) if _long_exact(item) else int(obj)
+                if overflow:
+                    raise ValueError(f"{name}[{i}][{j}] = {obj} does not fit in 64 bits")
+            if v < 0:
+                v = -1
+            row[start + j] = 1 if (j == 0 or v < 0 or v != prev) else 0
+            prev = v
+
+
 def pad_ragged(values, const int64_t[::1] offsets, out_t[:, ::1] out, bint left, bint truncate,
                int64_t pad_id, int64_t vocab_size, int64_t[::1] lengths_out):
     """Pads a ragged batch (values + offsets) into `out`; returns (status, row, pos)."""

@@ -617,6 +617,8 @@ class Masker(_api.Masker):
         lay = self.layout
         seqs = _ref_rows(ids, "input_ids", 0, self.vocab_size, width)
         sp = None if special is None else _ref_rows(special, "special_tokens_mask", 0, 2, width)
+        if isinstance(starts, _api._WordIds):
+            starts = starts.as_flag_rows()
         ws = None if starts is None else _ref_rows(starts, "word_starts", 0, 2, width)
         out_ids, labels, attention = pad_and_mask(self._kc, epoch, seqs,
                                                   [int(s) for s in sids], width, left,
