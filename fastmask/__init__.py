@@ -2,7 +2,9 @@
 
 The NumPy API is :class:`Masker` (configure once, call per batch), :func:`pad` and :func:`mask`.
 The torch ``collate_fn`` lives in :mod:`fastmask.torch`, the word-boundary builders in
-:mod:`fastmask.words`, the pure-Python twin of the C core in :mod:`fastmask.reference`.
+:mod:`fastmask.words`, Arrow / ``datasets`` batch functions in :mod:`fastmask.arrow`, static
+masking of whole corpora in :mod:`fastmask.prep`, BERT/ALBERT sentence-pair instances in
+:mod:`fastmask.instances`, and the pure-Python twin of the C core in :mod:`fastmask.reference`.
 """
 
 try:
