@@ -1,0 +1,51 @@
+"""The core benchmark: 256 sequences of up to 512 tokens (about 90 000 tokens) given as Python
+lists, padded and masked. fastmask's C core against the pure-Python reference, the
+NumPy-vectorized implementation, Hugging Face's collator and the two memory floors, all in one
+run.
+
+Target: at most 0.5 ms per batch, within about 2.5x of the pad-only floor.
+
+Two states are measured:
+
+* steady: the outputs of the last 2 batches stay alive while the next one is made (what a
+  DataLoader with prefetching sees);
+* cold: before each call the kept outputs are dropped and free heap pages go back to the OS,
+  so the call writes into untouched pages, as in a fresh process. ``extra_info`` also records
+  the first call in real fresh processes (``fresh_process_first_call_ms``).
+"""
+
+import pytest
+
+from fastmask import benchmarking as bm
+
+from conftest import CTX, SOURCE, cold_setup, peer_or_skip, prepared, run, steady_step
+
+CORE = bm.Scenario(256, 512, "tokens", "list")
+PEERS = ("fastmask", "reference", "numpy", "hf", "pad-floor", "copy-floor")
+
+
+@pytest.mark.parametrize("name", PEERS)
+def test_core_steady(benchmark, name):
+    peer = peer_or_skip(name)
+    fn, data = prepared(peer, CORE)
+    run(benchmark, peer, fn, data, group="core 256x512 lists: steady")
+
+
+@pytest.mark.parametrize("name", ("fastmask", "numpy", "pad-floor", "copy-floor"))
+def test_core_cold(benchmark, name):
+    peer = peer_or_skip(name)
+    fn, data = prepared(peer, CORE)
+    benchmark.group = "core 256x512 lists: cold heap"
+    step = steady_step(fn, len(data))
+    runs = bm.time_fresh(name, CORE, SOURCE, CTX, runs=3, calls=1)
+    benchmark.extra_info.update(
+        scenario=CORE.id, peer=name, tokens_per_batch=data.tokens,
+        fresh_process_first_call_ms=[r[0] * 1e3 for r in runs])
+    benchmark.pedantic(step, setup=cold_setup(step), rounds=30, iterations=1)
+
+
+@pytest.mark.parametrize("name", ("fastmask", "numpy", "hf-wwm", "pad-floor"))
+def test_core_whole_word_steady(benchmark, name):
+    peer = peer_or_skip(name)
+    fn, data = prepared(peer, bm.Scenario(256, 512, "words", "list"))
+    run(benchmark, peer, fn, data, group="core 256x512 lists, whole-word: steady")
