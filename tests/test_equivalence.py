@@ -47,7 +47,7 @@ def batches(draw, vocab):
     return seqs
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_c_and_reference_agree(data):
     opts = data.draw(configs())
