@@ -22,6 +22,9 @@ __all__ = ["Masker", "pad", "mask", "SPAN_LENGTHS"]
 
 _DTYPES = {"int64": np.int64, "int32": np.int32}
 
+#: Below this many tokens per thread, splitting a batch over threads costs more than it saves.
+_TOKENS_PER_THREAD = 1 << 17
+
 #: Built-in span-length distributions (probabilities of lengths 1, 2, ...).
 SPAN_LENGTHS = {
     # SpanBERT: geometric p = 0.2, truncated to 1..10 words and renormalised
@@ -397,6 +400,8 @@ def _word_start_rows(ids: _Rows, word_starts, word_ids, offset_mapping, chinese_
                             ("offset_mapping", offset_mapping)) if v is not None]
     if len(given) > 1:
         raise ValueError(f"pass only one of {', '.join(given)}")
+    if not given and chinese_ref is None:
+        return None
     if word_starts is not None:
         starts = _side_rows("word_starts", word_starts, ids, keep, True)
         if chinese_ref is None:
@@ -709,7 +714,7 @@ class Masker:
             starts_p = _pad_side("word_starts", starts, width, left, 0, np.uint8, 2)
         else:
             starts_p = None
-        if ids.rows is not None and min(self.num_threads, B // 16) <= 1:
+        if ids.rows is not None and self._threads_for(ids) <= 1:
             # one pass: each chunk of rows is read and masked while it is in cache
             lens = np.empty(B, dtype=np.int64)
             rc, row, pos = _core.fill_mask_rows(self._core, epoch, ids.rows, out_ids, labels,
@@ -722,7 +727,7 @@ class Masker:
             # the chunks already read (without the GIL)
             lens = np.ascontiguousarray(np.minimum(ids.lengths, width), dtype=np.int64)
             pool = self._get_pool()
-            n_chunks = min(B, 4 * self.num_threads)
+            n_chunks = min(B, 4 * self._threads_for(ids))
             bounds = [B * k // n_chunks for k in range(n_chunks + 1)]
             futs = []
             try:
@@ -753,6 +758,13 @@ class Masker:
             out["special_tokens_mask"] = special_p.astype(lay.dtype)
         return out
 
+    def _threads_for(self, ids: _Rows) -> int:
+        """Threads worth using for this batch: one per _TOKENS_PER_THREAD tokens at most."""
+        if self.num_threads <= 1:
+            return 1
+        return min(self.num_threads, max(1, int(ids.lengths.sum()) // _TOKENS_PER_THREAD),
+                   len(ids))
+
     def _get_pool(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._pool is None:
@@ -766,7 +778,7 @@ class Masker:
 
         B = out_ids.shape[0]
         lens = np.ascontiguousarray(lens, dtype=np.int64)
-        threads = min(self.num_threads, max(1, B // 16))
+        threads = min(self.num_threads, max(1, int(lens.sum()) // _TOKENS_PER_THREAD), B)
         if threads <= 1:
             results = [_core.mask_batch(self._core, epoch, out_ids, labels, attention, lens, left,
                                         special_p, starts_p, sids, 0, B)]
@@ -839,11 +851,7 @@ def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
         rc, row, pos = _core.pad_ragged(ids.values, ids.offsets, out_ids, left, True,
                                         lay.pad_token_id, hi, lens)
         _raise_status(rc, row, pos, ids, hi)
-    cols = np.arange(width)
-    if left:
-        np.greater_equal(cols[None, :], (width - lens)[:, None], out=attention, casting="unsafe")
-    else:
-        np.less(cols[None, :], lens[:, None], out=attention, casting="unsafe")
+    _core.attention_from_lengths(attention, np.ascontiguousarray(lens, dtype=np.int64), left)
     out = {"input_ids": out_ids, "attention_mask": attention}
     if types is not None:
         out["token_type_ids"] = _pad_side("token_type_ids", types, width, left, 0, lay.dtype,

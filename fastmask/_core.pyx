@@ -255,6 +255,30 @@ def word_ids_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
             prev = v
 
 
+def attention_from_lengths(out_t[:, ::1] out, const int64_t[::1] lengths, bint left):
+    """Writes 1 over each row's real tokens and 0 over its padding."""
+    cdef Py_ssize_t B = out.shape[0], L = out.shape[1], i, j, n
+    if lengths.shape[0] != B:
+        raise ValueError("lengths must have one entry per row")
+    with nogil:
+        for i in range(B):
+            n = lengths[i]
+            if n < 0:
+                n = 0
+            if n > L:
+                n = L
+            if left:
+                for j in range(L - n):
+                    out[i, j] = 0
+                for j in range(L - n, L):
+                    out[i, j] = 1
+            else:
+                for j in range(n):
+                    out[i, j] = 1
+                for j in range(n, L):
+                    out[i, j] = 0
+
+
 def pad_ragged(values, const int64_t[::1] offsets, out_t[:, ::1] out, bint left, bint truncate,
                int64_t pad_id, int64_t vocab_size, int64_t[::1] lengths_out):
     """Pads a ragged batch (values + offsets) into `out`; returns (status, row, pos)."""

@@ -32,12 +32,21 @@ def test_four_threads_match_serial():
 
 
 def test_num_threads_splits_batch_identically():
+    # ~450k tokens: large enough that num_threads=4 really uses several threads
     rng = np.random.default_rng(1)
-    batch = random_batch(rng, 200, 0, 300)
-    one = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=3)(batch)
-    many = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=3, num_threads=4)(batch)
-    for k in one:
-        assert (one[k] == many[k]).all()
+    batch = random_batch(rng, 3000, 0, 300)
+    flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in batch])
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in batch])])
+    single = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=3)
+    multi = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=3, num_threads=4)
+    assert multi._threads_for(fastmask._api._normalize_ids(batch, None, None, None,
+                                                           False)[0]) > 1
+    for args in ((batch,), (flat,)):
+        kw = {"offsets": offsets} if len(args[0]) == len(flat) else {}
+        one = single(*args, sample_ids=np.arange(3000), **kw)
+        many = multi(*args, sample_ids=np.arange(3000), **kw)
+        for k in one:
+            assert (one[k] == many[k]).all()
 
 
 def test_running_counter_is_thread_safe():
