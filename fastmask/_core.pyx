@@ -21,6 +21,9 @@ cdef extern from "Python.h":
 
 cdef extern from "_pyints.h":
     bint fm_compact_long(PyObject *o, long long *value) nogil
+    void fm_prefetch_item(PyObject **items, Py_ssize_t k, Py_ssize_t n) nogil
+    PyObject **_list_items "fm_list_items"(object)
+    PyObject **_tuple_items "fm_tuple_items"(object)
 
 
 def workspace_bytes(int64_t width):
@@ -118,8 +121,10 @@ cdef int _fill_seq(object seq, fill_t *row, Py_ssize_t n, Py_ssize_t width, bint
     cdef int rc
     cdef bint is_list = type(seq) is list
     cdef PyObject *item
+    cdef PyObject **items = _list_items(seq) if is_list else _tuple_items(seq)
     for k in range(m):
-        item = _list_item(seq, k) if is_list else _tuple_item(seq, k)
+        fm_prefetch_item(items, k + 12, m)
+        item = items[k]
         if fm_compact_long(item, &v) and lo <= v < hi:
             row[start + k] = <fill_t>v
             continue

@@ -1,4 +1,4 @@
-/* Fast reads of small Python ints for the Cython layer (fastmask/_core.pyx).
+/* Fast reads of Python ints for the Cython layer (fastmask/_core.pyx).
  *
  * This header belongs to the binding layer, not to the C core: it includes Python.h. It reads
  * the value of an exact `int` whose magnitude fits one internal digit without a function call;
@@ -26,6 +26,20 @@ static inline int fm_compact_long(PyObject *o, long long *value) {
         if (size == -1) { *value = -(long long)((PyLongObject *)o)->ob_digit[0]; return 1; }
         return 0;
     }
+#endif
+}
+
+/* The item arrays of an exact list or tuple (borrowed). */
+static inline PyObject **fm_list_items(PyObject *o) { return ((PyListObject *)o)->ob_item; }
+static inline PyObject **fm_tuple_items(PyObject *o) { return ((PyTupleObject *)o)->ob_item; }
+
+/* Asks for item k of an item array to be brought into cache. The items of a list are separate
+ * objects, and reading them is bound by the latency of fetching each one's header. */
+static inline void fm_prefetch_item(PyObject **items, Py_ssize_t k, Py_ssize_t n) {
+#if defined(__GNUC__) || defined(__clang__)
+    if (k < n) __builtin_prefetch(items[k], 0, 3);
+#else
+    (void)items; (void)k; (void)n;
 #endif
 }
 
