@@ -342,6 +342,19 @@ def pad_u8(const uint8_t[::1] values, const int64_t[::1] offsets, uint8_t[:, ::1
     return rc, err_row
 
 
+cdef inline void _describe(fm_batch *b, int64_t rows, int64_t width, const int64_t *lengths,
+                           bint left, const uint8_t *special_mask, const uint8_t *word_starts,
+                           const uint64_t *sample_ids) noexcept nogil:
+    """Fills an fm_batch with the shape and side buffers of a padded batch."""
+    b.rows = rows
+    b.width = width
+    b.lengths = lengths
+    b.left = left
+    b.special_mask = special_mask
+    b.word_starts = word_starts
+    b.sample_ids = sample_ids
+
+
 def mask_batch(CoreConfig core, uint32_t epoch, out_t[:, ::1] ids, out_t[:, ::1] labels,
                out_t[:, ::1] attention, const int64_t[::1] lengths, bint left,
                const uint8_t[:, ::1] special_mask, const uint8_t[:, ::1] word_starts,
@@ -359,23 +372,19 @@ def mask_batch(CoreConfig core, uint32_t epoch, out_t[:, ::1] ids, out_t[:, ::1]
     cdef out_t *p_ids
     cdef out_t *p_labels
     cdef out_t *p_att
+    cdef int64_t B = ids.shape[0], L = ids.shape[1]
     cfg.epoch = epoch
-    batch.rows = ids.shape[0]
-    batch.width = ids.shape[1]
-    if lengths.shape[0] != batch.rows or sample_ids.shape[0] != batch.rows:
+    if lengths.shape[0] != B or sample_ids.shape[0] != B:
         raise ValueError("lengths and sample_ids must have one entry per row")
-    if labels.shape[0] != batch.rows or labels.shape[1] != batch.width:
+    if labels.shape[0] != B or labels.shape[1] != L:
         raise ValueError("labels must have the shape of ids")
-    if attention is not None and (attention.shape[0] != batch.rows
-                                  or attention.shape[1] != batch.width):
+    if attention is not None and (attention.shape[0] != B or attention.shape[1] != L):
         raise ValueError("attention must have the shape of ids")
-    if batch.rows == 0 or batch.width == 0 or row_begin >= row_end:
+    if B == 0 or L == 0 or row_begin >= row_end:
         return FM_OK, -1, -1
-    batch.lengths = &lengths[0]
-    batch.left = left
-    batch.special_mask = &special_mask[0, 0] if special_mask is not None else NULL
-    batch.word_starts = &word_starts[0, 0] if word_starts is not None else NULL
-    batch.sample_ids = &sample_ids[0]
+    _describe(&batch, B, L, &lengths[0], left,
+              &special_mask[0, 0] if special_mask is not None else NULL,
+              &word_starts[0, 0] if word_starts is not None else NULL, &sample_ids[0])
     p_ids = &ids[0, 0]
     p_labels = &labels[0, 0]
     p_att = &attention[0, 0] if attention is not None else NULL
@@ -426,13 +435,9 @@ def fill_mask_rows(CoreConfig core, uint32_t epoch, list rows, out_t[:, ::1] ids
             lengths[i] = 0
         return FM_OK, -1, -1
     cfg.epoch = epoch
-    batch.rows = B
-    batch.width = L
-    batch.lengths = &lengths[0]
-    batch.left = left
-    batch.special_mask = &special_mask[0, 0] if special_mask is not None else NULL
-    batch.word_starts = &word_starts[0, 0] if word_starts is not None else NULL
-    batch.sample_ids = &sample_ids[0]
+    _describe(&batch, B, L, &lengths[0], left,
+              &special_mask[0, 0] if special_mask is not None else NULL,
+              &word_starts[0, 0] if word_starts is not None else NULL, &sample_ids[0])
     p_ids = &ids[0, 0]
     p_labels = &labels[0, 0]
     p_att = &attention[0, 0]

@@ -868,16 +868,6 @@ def _vocab_facts(args, tokenizer) -> Dict[str, Any]:
     return facts
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
-
-
 def _int_list(text: str) -> List[int]:
     try:
         return [int(x) for x in text.replace(",", " ").split()]
@@ -887,6 +877,7 @@ def _int_list(text: str) -> List[int]:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Registers ``prep`` on an ``argparse`` sub-parser collection; returns its parser."""
+    from .cli import _positive_int as _positive
     p = subparsers.add_parser(
         "prep", help="mask a corpus once, dupe_factor times (static masking)",
         description="Write dupe_factor differently masked copies of a corpus (BERT's static "
