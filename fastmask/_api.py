@@ -395,6 +395,25 @@ class _WordIds:
         return _Rows(rows=flags, lengths=lens)
 
 
+def _flags_of_offsets(offsets, i: int) -> np.ndarray:
+    """Word-start flags of example i's offsets (errors name ``offset_mapping[i][j]``)."""
+    from . import words
+
+    arr = words._offsets_array(offsets, f"offset_mapping[{i}]")
+    return words._flags_from_offsets(arr, None, f"offset_mapping[{i}]")
+
+
+class _Offsets(_WordIds):
+    """Per-example offset mappings (lists of pairs), turned into flags while padding."""
+
+    __slots__ = ()
+
+    def as_flag_rows(self) -> _Rows:
+        flags = [_flags_of_offsets(o, i) for i, o in enumerate(self.rows)]
+        lens = np.fromiter((len(f) for f in flags), dtype=np.int64, count=len(flags))
+        return _Rows(rows=flags, lengths=lens)
+
+
 def _word_start_rows(ids: _Rows, word_starts, word_ids, offset_mapping, chinese_ref,
                      keep) -> Optional[_Rows]:
     given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
@@ -426,7 +445,15 @@ def _word_start_rows(ids: _Rows, word_starts, word_ids, offset_mapping, chinese_
         base = [_flags_of_word_ids(w, i) for i, w in enumerate(wi)]
     elif offset_mapping is not None:
         om = _per_example("offset_mapping", offset_mapping, B)
-        base = [words.starts_from_offsets(o) if len(o) else np.zeros(0, np.uint8) for o in om]
+        if chinese_ref is None and all(type(o) is list for o in om):
+            lens = np.fromiter((len(o) for o in om), dtype=np.int64, count=B)
+            bad = np.flatnonzero(lens != ids.lengths)
+            if bad.shape[0]:
+                i = int(bad[0])
+                raise ValueError(f"offset_mapping[{i}] has {int(lens[i])} entries but "
+                                 f"input_ids[{i}] has {int(ids.lengths[i])} tokens")
+            return _Offsets(om)
+        base = [_flags_of_offsets(o, i) for i, o in enumerate(om)]
     if chinese_ref is None:
         return None if base is None else _rows_from_lists("word_ids" if word_ids is not None
                                                           else "offset_mapping", base, ids)
@@ -708,7 +735,10 @@ class Masker:
         out_ids, labels, attention = block[0], block[1], block[2]
         special_p = None if special is None else _pad_side("special_tokens_mask", special, width,
                                                            left, 1, np.uint8, 2)
-        if isinstance(starts, _WordIds):
+        if isinstance(starts, _Offsets):
+            starts_p = np.empty((B, width), dtype=np.uint8)
+            _core.offsets_to_starts(starts.rows, starts_p, left, "offset_mapping")
+        elif isinstance(starts, _WordIds):
             starts_p = np.empty((B, width), dtype=np.uint8)
             _core.word_ids_to_starts(starts.rows, starts_p, left, "word_ids")
         elif starts is not None:

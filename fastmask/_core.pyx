@@ -284,6 +284,73 @@ def attention_from_lengths(out_t[:, ::1] out, const int64_t[::1] lengths, bint l
                     out[i, j] = 0
 
 
+cdef int _read_pair(object pair, long long *start, long long *end) except -1:
+    """Reads a (start, end) pair of ints; 0 on success, 1 when it is not such a pair."""
+    cdef PyObject **items
+    cdef int overflow = 0
+    if type(pair) is tuple or type(pair) is list:
+        if len(pair) != 2:
+            return 1
+        items = _tuple_items(pair) if type(pair) is tuple else _list_items(pair)
+        if fm_compact_long(items[0], start) and fm_compact_long(items[1], end):
+            return 0
+    else:
+        return 1
+    a, b = pair
+    for v in (a, b):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            return 1
+    if not (0 <= a < (1 << 62) and 0 <= b < (1 << 62)):
+        start[0] = -1 if a < 0 else (1 << 62)
+        end[0] = -1 if b < 0 else (1 << 62)
+        return 0
+    start[0] = a
+    end[0] = b
+    return 0
+
+
+def offsets_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
+    """Word-start flags from per-example character offsets, padded into `out`.
+
+    The rule of fastmask.words.starts_from_offsets (without `text`): token 0 starts a word, and
+    token j does when there is a gap before it (start_j > end_{j-1}), the offsets go back
+    (start_j < start_{j-1}: the second text of a pair), the previous token is a (0, 0)
+    special, or its own span is empty. Padding gets 0; rows longer than the width are cut.
+    """
+    cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
+    cdef Py_ssize_t i, j, n, m, start
+    cdef long long s = 0, e = 0, ps = 0, pe = 0
+    cdef uint8_t *row
+    if len(rows) != B:
+        raise ValueError(f"{name}: {len(rows)} sequences for {B} rows")
+    for i in range(B):
+        seq = rows[i]
+        if type(seq) is not list and type(seq) is not tuple:
+            raise TypeError(f"{name}[{i}] must be a list of (start, end) pairs")
+        n = len(seq)
+        m = n if n < L else L
+        start = L - m if left else 0
+        if L == 0:
+            continue
+        row = &out[i, 0]
+        memset(row, 0, L)
+        for j in range(n):
+            pair = seq[j]
+            if _read_pair(pair, &s, &e):
+                raise ValueError(f"{name}[{i}][{j}] = {pair!r} is not a (start, end) pair of "
+                                 "ints")
+            if s < 0 or e < s:
+                raise ValueError(f"{name}[{i}][{j}] = ({s}, {e}): need 0 <= start <= end")
+            if j < m:
+                if j == 0:
+                    row[start] = 1
+                else:
+                    row[start + j] = 1 if (s > pe or s < ps or (ps == pe and pe == 0)
+                                           or s == e) else 0
+            ps = s
+            pe = e
+
+
 def pad_ragged(values, const int64_t[::1] offsets, out_t[:, ::1] out, bint left, bint truncate,
                int64_t pad_id, int64_t vocab_size, int64_t[::1] lengths_out):
     """Pads a ragged batch (values + offsets) into `out`; returns (status, row, pos)."""

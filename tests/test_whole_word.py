@@ -216,3 +216,55 @@ def test_word_table_from_vocabulary(impl):
     for row in picked:
         sets = [tuple(np.flatnonzero(row))]
         assert sets[0] in {(1, 2), (4, 5), (3,)}, sets
+
+
+def random_offsets(rng, n):
+    """Offsets of n tokens with gaps, glued pieces, (0, 0) specials, empty spans and a restart."""
+    out, pos = [], 0
+    for j in range(n):
+        r = rng.random()
+        if r < 0.08:
+            out.append((0, 0))
+            continue
+        if r < 0.12:
+            pos = int(rng.integers(0, 5))  # a second text starts again near 0
+        pos += int(rng.integers(0, 2))  # a gap (space) or not
+        width = int(rng.integers(0, 4)) if r > 0.15 else 0
+        out.append((pos, pos + width))
+        pos += width
+    return out
+
+
+def test_offsets_fast_path_matches_words_module():
+    rng = np.random.default_rng(7)
+    offs = [random_offsets(rng, int(rng.integers(0, 50))) for _ in range(60)]
+    L = max(len(o) for o in offs)
+    for left in (False, True):
+        out = np.empty((60, L), np.uint8)
+        fastmask._core.offsets_to_starts(offs, out, left, "offset_mapping")
+        for i, o in enumerate(offs):
+            expect = fastmask.words.starts_from_offsets(o) if o else np.zeros(0, np.uint8)
+            got = out[i, L - len(o):] if left else out[i, :len(o)]
+            assert got.tolist() == list(expect), i
+
+
+def test_offset_mapping_gives_the_same_masks_as_flags(impl):
+    rng = np.random.default_rng(8)
+    offs = [random_offsets(rng, int(rng.integers(1, 60))) for _ in range(20)]
+    seqs = [rng.integers(5, VOCAB, size=len(o)).tolist() for o in offs]
+    flags = [fastmask.words.starts_from_offsets(o).tolist() for o in offs]
+    m = make_masker(impl, whole_word=True, mlm_probability=0.4)
+    a = m(seqs, offset_mapping=offs, sample_ids=range(20))
+    b = m(seqs, word_starts=flags, sample_ids=range(20))
+    for k in a:
+        assert (a[k] == b[k]).all()
+
+
+def test_bad_offset_mapping(impl):
+    m = make_masker(impl, whole_word=True)
+    with pytest.raises(ValueError, match=r"offset_mapping\[0\]\[1\] = \(5, 2\): need 0 <= start"):
+        m([[CLS, 10, SEP]], offset_mapping=[[(0, 0), (5, 2), (0, 0)]])
+    with pytest.raises(ValueError, match=r"offset_mapping\[0\]\[1\]"):
+        m([[CLS, 10, SEP]], offset_mapping=[[(0, 0), (1, 2, 3), (0, 0)]])
+    with pytest.raises(ValueError, match=r"offset_mapping\[0\] has 2 entries"):
+        m([[CLS, 10, SEP]], offset_mapping=[[(0, 0), (0, 0)]])
