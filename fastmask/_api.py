@@ -388,7 +388,6 @@ class _WordIds:
         self.rows = rows
 
     def as_flag_rows(self) -> _Rows:
-        from . import words
 
         flags = [_flags_of_word_ids(w, i) for i, w in enumerate(self.rows)]
         lens = np.fromiter((len(f) for f in flags), dtype=np.int64, count=len(flags))

@@ -1,6 +1,6 @@
 """Type stubs of fastmask/arrow.py."""
 
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt

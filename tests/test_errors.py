@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import CLS, MASK, SEP, VOCAB, make_masker
+from conftest import CLS, SEP, VOCAB, make_masker
 
 
 @pytest.mark.parametrize("batch, exc, msg", [
