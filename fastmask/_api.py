@@ -353,13 +353,19 @@ def _pad_side(name: str, side: _Rows, width: int, left: bool, fill: int, dtype,
     return out
 
 
-def _rows_from_lists(name: str, lists: List[Optional[Sequence[int]]], ids: _Rows) -> _Rows:
+def _check_lengths(name: str, lists: Sequence[Any], ids: _Rows) -> np.ndarray:
+    """Lengths of per-example lists; an error names the first that differs from input_ids."""
     lens = np.fromiter((len(r) for r in lists), dtype=np.int64, count=len(lists))
     bad = np.flatnonzero(lens != ids.lengths)
     if bad.shape[0]:
         i = int(bad[0])
         raise ValueError(f"{name}[{i}] has {int(lens[i])} entries but input_ids[{i}] has "
                          f"{int(ids.lengths[i])} tokens")
+    return lens
+
+
+def _rows_from_lists(name: str, lists: List[Optional[Sequence[int]]], ids: _Rows) -> _Rows:
+    lens = _check_lengths(name, lists, ids)
     return _Rows(rows=[np.asarray(r, dtype=np.uint8) for r in lists], lengths=lens)
 
 
@@ -434,23 +440,13 @@ def _word_start_rows(ids: _Rows, word_starts, word_ids, offset_mapping, chinese_
     if word_ids is not None:
         wi = _per_example("word_ids", word_ids, B)
         if chinese_ref is None and all(type(w) is list for w in wi):
-            lens = np.fromiter((len(w) for w in wi), dtype=np.int64, count=B)
-            bad = np.flatnonzero(lens != ids.lengths)
-            if bad.shape[0]:
-                i = int(bad[0])
-                raise ValueError(f"word_ids[{i}] has {int(lens[i])} entries but input_ids[{i}] "
-                                 f"has {int(ids.lengths[i])} tokens")
+            _check_lengths("word_ids", wi, ids)
             return _WordIds(wi)
         base = [_flags_of_word_ids(w, i) for i, w in enumerate(wi)]
     elif offset_mapping is not None:
         om = _per_example("offset_mapping", offset_mapping, B)
         if chinese_ref is None and all(type(o) is list for o in om):
-            lens = np.fromiter((len(o) for o in om), dtype=np.int64, count=B)
-            bad = np.flatnonzero(lens != ids.lengths)
-            if bad.shape[0]:
-                i = int(bad[0])
-                raise ValueError(f"offset_mapping[{i}] has {int(lens[i])} entries but "
-                                 f"input_ids[{i}] has {int(ids.lengths[i])} tokens")
+            _check_lengths("offset_mapping", om, ids)
             return _Offsets(om)
         base = [_flags_of_offsets(o, i) for i, o in enumerate(om)]
     if chinese_ref is None:
