@@ -164,6 +164,14 @@ def _offsets_array(name: str, offsets: Any, n_values: int) -> np.ndarray:
     return np.ascontiguousarray(off)
 
 
+def _real_mask(width: int, lengths: np.ndarray, left: bool) -> np.ndarray:
+    """Boolean (B, width) mask of the real tokens of rows with these lengths."""
+    cols = np.arange(width)
+    if left:
+        return cols[None, :] >= (width - lengths)[:, None]
+    return cols[None, :] < lengths[:, None]
+
+
 def _lengths_from(name: str, n_rows: int, width: int, lengths: Any, attention_mask: Any,
                   left: bool) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """Row lengths (and a boolean keep-mask) of a padded 2-D input."""
@@ -194,9 +202,7 @@ def _lengths_from(name: str, n_rows: int, width: int, lengths: Any, attention_ma
                 raise ValueError(f"attention_mask[{i}][{j}] = {am[i, j]} is not 0 or 1")
         ln = keep.sum(axis=1).astype(np.int64)
         # the real tokens of a row must be contiguous, at the padding side's opposite end
-        cols = np.arange(width)
-        expect = (cols[None, :] >= (width - ln)[:, None]) if left else (cols[None, :] < ln[:, None])
-        bad = np.argwhere(expect != keep)
+        bad = np.argwhere(_real_mask(width, ln, left) != keep)
         if bad.shape[0]:
             i, j = map(int, bad[0])
             raise ValueError(f"attention_mask[{i}] is not a {'left' if left else 'right'}-padded "
@@ -230,9 +236,7 @@ def _normalize_ids(input_ids: Any, lengths: Any, attention_mask: Any, offsets: A
             B, W = arr.shape
             ln, keep = _lengths_from(name, B, W, lengths, attention_mask, left)
             if keep is None:
-                cols = np.arange(W)
-                keep = (cols[None, :] >= (W - ln)[:, None]) if left else (cols[None, :]
-                                                                         < ln[:, None])
+                keep = _real_mask(W, ln, left)
                 if bool(keep.all()):
                     values = arr.reshape(-1)
                 else:
@@ -740,20 +744,20 @@ class Masker:
             starts_p = _pad_side("word_starts", starts, width, left, 0, np.uint8, 2)
         else:
             starts_p = None
-        if ids.rows is not None and self._threads_for(ids) <= 1:
+        threads = self._threads_for(ids) if ids.rows is not None else 1
+        if ids.rows is not None and threads <= 1:
             # one pass: each chunk of rows is read and masked while it is in cache
             lens = np.empty(B, dtype=np.int64)
             rc, row, pos = _core.fill_mask_rows(self._core, epoch, ids.rows, out_ids, labels,
                                                 attention, lens, left, special_p, starts_p,
                                                 sids, 0, self.vocab_size, "input_ids")
-            if rc != 0:
-                raise ValueError(f"input_ids[{row}][{pos}]: {_core.STATUS.get(rc, rc)}")
+            _check_results([(rc, row, pos)])
         elif ids.rows is not None:
             # pipelined: this thread reads chunk k+1 (needs the GIL) while pool threads mask
             # the chunks already read (without the GIL)
             lens = np.ascontiguousarray(np.minimum(ids.lengths, width), dtype=np.int64)
             pool = self._get_pool()
-            n_chunks = min(B, 4 * self._threads_for(ids))
+            n_chunks = min(B, 4 * threads)
             bounds = [B * k // n_chunks for k in range(n_chunks + 1)]
             futs = []
             try:
@@ -769,14 +773,9 @@ class Masker:
                     time.sleep(0)
             finally:
                 results = [f.result() for f in futs]
-            for rc, row, pos in results:
-                if rc != 0:
-                    raise ValueError(f"input_ids[{row}][{pos}]: {_core.STATUS.get(rc, rc)}")
+            _check_results(results)
         else:
-            lens = np.empty(B, dtype=np.int64)
-            rc, row, pos = _core.pad_ragged(ids.values, ids.offsets, out_ids, left, True,
-                                            lay.pad_token_id, self.vocab_size, lens)
-            _raise_status(rc, row, pos, ids, self.vocab_size)
+            lens = _pad_ids(ids, out_ids, left, lay.pad_token_id, self.vocab_size)
             self._mask_rows(epoch, out_ids, labels, attention, lens, left, special_p, starts_p,
                             sids)
         out = {"input_ids": out_ids, "attention_mask": attention, "labels": labels}
@@ -788,11 +787,10 @@ class Masker:
         return out
 
     def _threads_for(self, ids: _Rows) -> int:
-        """Threads worth using for this batch: one per _TOKENS_PER_THREAD tokens at most."""
+        """Threads worth using for this batch."""
         if self.num_threads <= 1:
             return 1
-        return min(self.num_threads, max(1, int(ids.lengths.sum()) // _TOKENS_PER_THREAD),
-                   len(ids))
+        return _thread_count(self.num_threads, int(ids.lengths.sum()), len(ids))
 
     def _get_pool(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -807,20 +805,18 @@ class Masker:
 
         B = out_ids.shape[0]
         lens = np.ascontiguousarray(lens, dtype=np.int64)
-        threads = min(self.num_threads, max(1, int(lens.sum()) // _TOKENS_PER_THREAD), B)
+        threads = _thread_count(self.num_threads, int(lens.sum()), B)
         if threads <= 1:
             results = [_core.mask_batch(self._core, epoch, out_ids, labels, attention, lens, left,
                                         special_p, starts_p, sids, 0, B)]
         else:
-            self._get_pool()
+            pool = self._get_pool()
             bounds = [B * k // threads for k in range(threads + 1)]
-            futs = [self._pool.submit(_core.mask_batch, self._core, epoch, out_ids, labels,
+            futs = [pool.submit(_core.mask_batch, self._core, epoch, out_ids, labels,
                                       attention, lens, left, special_p, starts_p, sids,
                                       bounds[k], bounds[k + 1]) for k in range(threads)]
             results = [f.result() for f in futs]
-        for rc, row, pos in results:
-            if rc != 0:
-                raise ValueError(f"input_ids[{row}][{pos}]: {_core.STATUS.get(rc, rc)}")
+        _check_results(results)
 
     def pad(self, input_ids: Any, **kwargs) -> Dict[str, np.ndarray]:
         """Pads a batch with this object's layout options, without masking."""
@@ -829,6 +825,36 @@ class Masker:
                    max_length=lay.max_length, truncation=lay.truncation,
                    pad_to_multiple_of=lay.pad_to_multiple_of, padding_side=lay.padding_side,
                    dtype=lay.dtype, vocab_size=self.vocab_size, **kwargs)
+
+
+def _pad_ids(ids: _Rows, out: np.ndarray, left: bool, pad_id: int, hi: int) -> np.ndarray:
+    """Writes the ids into the padded `out` (checking them against [0, hi)); returns the
+    (truncated) row lengths as int64."""
+    from . import _core
+
+    if ids.rows is not None:
+        _core.fill_rows(ids.rows, out, left, 0, hi, pad_id, "input_ids")
+        return np.ascontiguousarray(np.minimum(ids.lengths, out.shape[1]), dtype=np.int64)
+    lens = np.empty(len(ids), dtype=np.int64)
+    rc, row, pos = _core.pad_ragged(ids.values, ids.offsets, out, left, True, pad_id, hi, lens)
+    _raise_status(rc, row, pos, ids, hi)
+    return lens
+
+
+def _check_results(results) -> None:
+    """Raises for the first failed (status, row, pos) of the kernel calls."""
+    from . import _core
+
+    for rc, row, pos in results:
+        if rc != 0:
+            raise ValueError(f"input_ids[{row}][{pos}]: {_core.STATUS.get(rc, rc)}")
+
+
+def _thread_count(num_threads: int, n_tokens: int, n_rows: int) -> int:
+    """Threads worth using: one per _TOKENS_PER_THREAD tokens, at most one per row."""
+    if num_threads <= 1:
+        return 1
+    return max(1, min(num_threads, n_tokens // _TOKENS_PER_THREAD, n_rows))
 
 
 def _raise_status(rc: int, row: int, pos: int, ids: _Rows, vocab_size: Optional[int]) -> None:
@@ -872,15 +898,8 @@ def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
     B = len(ids)
     block = np.empty((2, B, width), dtype=lay.dtype)
     out_ids, attention = block[0], block[1]
-    if ids.rows is not None:
-        _core.fill_rows(ids.rows, out_ids, left, 0, hi, lay.pad_token_id, "input_ids")
-        lens = np.minimum(ids.lengths, width)
-    else:
-        lens = np.empty(B, dtype=np.int64)
-        rc, row, pos = _core.pad_ragged(ids.values, ids.offsets, out_ids, left, True,
-                                        lay.pad_token_id, hi, lens)
-        _raise_status(rc, row, pos, ids, hi)
-    _core.attention_from_lengths(attention, np.ascontiguousarray(lens, dtype=np.int64), left)
+    lens = _pad_ids(ids, out_ids, left, lay.pad_token_id, hi)
+    _core.attention_from_lengths(attention, lens, left)
     out = {"input_ids": out_ids, "attention_mask": attention}
     if types is not None:
         out["token_type_ids"] = _pad_side("token_type_ids", types, width, left, 0, lay.dtype,

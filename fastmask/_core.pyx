@@ -161,6 +161,18 @@ cdef int _fill_array(object arr, fill_t *row, Py_ssize_t width, bint left, int64
     return 0
 
 
+cdef Py_ssize_t _fill_row(object seq, fill_t *row, Py_ssize_t width, bint left, int64_t lo,
+                          int64_t hi, str name, Py_ssize_t i) except -1:
+    """Copies one normalised row (list, tuple or 1-D array) into its padded row; returns the
+    number of ids written, min(len(seq), width)."""
+    cdef Py_ssize_t n = len(seq)
+    if type(seq) is list or type(seq) is tuple:
+        _fill_seq(seq, row, n, width, left, lo, hi, name, i)
+    else:
+        _fill_array(seq, row, width, left, lo, hi, name, i)
+    return n if n < width else width
+
+
 cdef object _as_row(object seq, str name, Py_ssize_t i):
     """Normalises one sequence to a list, a tuple or a 1-D integer ndarray."""
     t = type(seq)
@@ -195,25 +207,19 @@ def fill_rows(list rows, fill_t[:, ::1] out, bint left, int64_t lo, int64_t hi, 
     `first + i` (for callers that fill a batch in slices).
     """
     cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
-    cdef Py_ssize_t i, n, m, k
+    cdef Py_ssize_t i, m, k
     cdef fill_t *row
     if len(rows) != B:
         raise ValueError(f"{name}: {len(rows)} sequences for {B} rows")
     for i in range(B):
-        seq = rows[i]
         row = &out[i, 0]
-        n = len(seq)
-        m = n if n < L else L
+        m = _fill_row(rows[i], row, L, left, lo, hi, name, first + i)
         if left:
             for k in range(L - m):
                 row[k] = <fill_t>pad
         else:
             for k in range(m, L):
                 row[k] = <fill_t>pad
-        if type(seq) is list or type(seq) is tuple:
-            _fill_seq(seq, row, n, L, left, lo, hi, name, first + i)
-        else:
-            _fill_array(seq, row, L, left, lo, hi, name, first + i)
 
 
 def word_ids_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
@@ -485,7 +491,7 @@ def fill_mask_rows(CoreConfig core, uint32_t epoch, list rows, out_t[:, ::1] ids
     cdef fm_config cfg = core.cfg
     cdef fm_batch batch
     cdef int64_t B = ids.shape[0], L = ids.shape[1]
-    cdef int64_t err_row = -1, err_pos = -1, begin, end, chunk, i, n
+    cdef int64_t err_row = -1, err_pos = -1, begin, end, chunk, i
     cdef int rc = FM_OK
     cdef size_t nbytes = fm_workspace_bytes(L)
     cdef void *ws
@@ -519,13 +525,7 @@ def fill_mask_rows(CoreConfig core, uint32_t epoch, list rows, out_t[:, ::1] ids
         while begin < B:
             end = begin + chunk if begin + chunk < B else B
             for i in range(begin, end):
-                seq = rows[i]
-                n = len(seq)
-                lengths[i] = n if n < L else L
-                if type(seq) is list or type(seq) is tuple:
-                    _fill_seq(seq, &ids[i, 0], n, L, left, lo, hi, name, i)
-                else:
-                    _fill_array(seq, &ids[i, 0], L, left, lo, hi, name, i)
+                lengths[i] = _fill_row(rows[i], &ids[i, 0], L, left, lo, hi, name, i)
             with nogil:
                 if out_t is int64_t:
                     rc = fm_mask_batch_i64(&cfg, &batch, begin, end, p_ids, p_labels, p_att,
