@@ -472,6 +472,29 @@ def _word_start_rows(ids: _Rows, word_starts, word_ids, offset_mapping, chinese_
     return _rows_from_lists("chinese_ref", out, ids)
 
 
+def _truncate(rows, n: int):
+    """The first ``n`` entries of every row of a normalised input (``None`` passes through).
+
+    Truncation is applied to the rows themselves, before the padded width is chosen, so a row
+    keeps at most ``max_length`` tokens whatever ``pad_to_multiple_of`` rounds the width to.
+    """
+    if rows is None:
+        return None
+    if isinstance(rows, _WordIds):
+        return type(rows)([r[:n] if len(r) > n else r for r in rows.rows])
+    lengths = rows.lengths
+    if not lengths.shape[0] or int(lengths.max()) <= n:
+        return rows
+    kept = np.minimum(lengths, n)
+    if rows.rows is not None:
+        return _Rows(rows=[r[:n] if k < m else r for r, k, m in
+                           zip(rows.rows, kept.tolist(), lengths.tolist())], lengths=kept)
+    pos = np.arange(rows.values.shape[0], dtype=np.int64) - np.repeat(rows.offsets[:-1], lengths)
+    off = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
+    np.cumsum(kept, out=off[1:])
+    return _Rows(values=np.ascontiguousarray(rows.values[pos < n]), offsets=off, lengths=kept)
+
+
 # ---------------------------------------------------------------------------------------------
 # the configured object
 
@@ -718,6 +741,9 @@ class Masker:
         if self.whole_word and starts is None and self._word_table is None:
             raise ValueError("whole_word=True needs word boundaries: pass word_starts, word_ids, "
                              "offset_mapping or chinese_ref, or build the Masker with word_table")
+        if lay.truncation:
+            n = lay.max_length
+            ids, special, types, starts = (_truncate(x, n) for x in (ids, special, types, starts))
         width = lay.width(ids.lengths)
         sids = self._sample_ids(sample_ids, B)
         return self._run(ids, special, types, starts, sids, epoch, width, left,
@@ -894,6 +920,8 @@ def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
     ids, keep = _normalize_ids(input_ids, lengths, attention_mask, offsets, left)
     special = _side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True)
     types = _side_rows("token_type_ids", token_type_ids, ids, keep, False)
+    if lay.truncation:
+        ids, special, types = (_truncate(x, lay.max_length) for x in (ids, special, types))
     width = lay.width(ids.lengths)
     B = len(ids)
     block = np.empty((2, B, width), dtype=lay.dtype)

@@ -381,7 +381,8 @@ def mask_batch(batch: Any, sample_ids: Any = None, *, masker: Any, epoch: int = 
 
     out_ids = out["input_ids"]
     W = out_ids.shape[1]
-    real = np.minimum(lens, W)
+    # truncation keeps the first max_length tokens of a row, whatever the padded width
+    real = np.minimum(lens, lay.max_length) if lay.truncation else lens
     relaid = padded or bool((real != lens).any())  # rows padded or truncated
     result: Dict[str, pa.Array] = {}
     if padded:

@@ -12,7 +12,9 @@ def check_contract(batch, out, masker, left=False):
     B, L = ids.shape
     assert labels.shape == att.shape == (B, L)
     for i, seq in enumerate(batch):
-        n = min(len(seq), L)
+        lay = masker.layout
+        # truncation keeps max_length tokens, not the (possibly rounded-up) padded width
+        n = min(len(seq), lay.max_length if lay.truncation else L)
         sl = slice(L - n, L) if left else slice(0, n)
         pad = slice(0, L - n) if left else slice(n, L)
         assert (att[i, sl] == 1).all() and (att[i, pad] == 0).all()
