@@ -12,6 +12,7 @@ import numbers
 import os
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -33,6 +34,19 @@ SPAN_LENGTHS = {
     # ALBERT n-gram masking: P(n) proportional to 1/n for n = 1..3
     "albert": tuple(1.0 / n for n in range(1, 4)),
 }
+
+
+#: Every live Masker, so that a forked child can drop the thread pools it inherited.
+_LIVE: "weakref.WeakSet[Masker]" = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for m in list(_LIVE):
+        m._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -596,6 +610,7 @@ class Masker:
         self._next_sid = 0
         self._pool = None
         self._core = self._make_core()
+        _LIVE.add(self)
 
     # -- configuration helpers ---------------------------------------------------------------
     def _build_word_table(self, word_table, convention) -> Optional[bytes]:
@@ -677,6 +692,13 @@ class Masker:
         self.__dict__.update(state)
         self._lock = threading.Lock()
         self._core = self._make_core()
+        _LIVE.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child the parent's pool threads do not exist (and the lock may have been
+        held by one of them): start over with no pool and a fresh lock."""
+        self._lock = threading.Lock()
+        self._pool = None
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(vocab_size={self.vocab_size}, mask_token_id="
