@@ -19,6 +19,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _config as C
+from ._checks import check_choice as _check_choice
+from ._checks import check_int as _check_int
+from ._checks import check_prob as _check_prob
+from ._checks import int_array as _int_array
+from ._checks import offsets_array as _offsets_array
 
 __all__ = ["Masker", "pad", "mask", "SPAN_LENGTHS"]
 
@@ -51,35 +56,6 @@ if hasattr(os, "register_at_fork"):
 
 # ---------------------------------------------------------------------------------------------
 # option checks
-
-
-def _check_int(name: str, value: Any, lo: Optional[int] = None, hi: Optional[int] = None,
-               none_ok: bool = False) -> Optional[int]:
-    if value is None and none_ok:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    v = int(value)
-    if lo is not None and v < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {v}")
-    if hi is not None and v > hi:
-        raise ValueError(f"{name} must be <= {hi}, got {v}")
-    return v
-
-
-def _check_prob(name: str, value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not (0.0 <= v <= 1.0) or math.isnan(v):
-        raise ValueError(f"{name} must be in [0, 1], got {v}")
-    return v
-
-
-def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
 
 
 class _Layout:
@@ -154,28 +130,6 @@ class _Rows:
         v = self.values.tolist()
         o = self.offsets.tolist()
         return [v[o[i]:o[i + 1]] for i in range(len(o) - 1)]
-
-
-def _int_array(name: str, value: Any) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype.kind == "b" or arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
-    return arr
-
-
-def _offsets_array(name: str, offsets: Any, n_values: int) -> np.ndarray:
-    off = _int_array(name, offsets)
-    if off.ndim != 1 or off.shape[0] < 1:
-        raise ValueError(f"{name} must be a 1-D array of at least one entry")
-    off = off.astype(np.int64)
-    if off[0] != 0 or off[-1] != n_values:
-        raise ValueError(f"{name} must start at 0 and end at the number of values ({n_values}), "
-                         f"got {int(off[0])} .. {int(off[-1])}")
-    bad = np.flatnonzero(np.diff(off) < 0)
-    if bad.shape[0]:
-        raise ValueError(f"{name} must be non-decreasing; {name}[{int(bad[0]) + 1}] < "
-                         f"{name}[{int(bad[0])}]")
-    return np.ascontiguousarray(off)
 
 
 def _real_mask(width: int, lengths: np.ndarray, left: bool) -> np.ndarray:

@@ -30,6 +30,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ._checks import check_int, offsets_array
+
 __all__ = ["TASKS", "LABEL_COLUMNS", "Documents", "Instances", "create_instances"]
 
 #: Instance kinds: next-sentence pairs, sentence-order pairs, single segments.
@@ -99,31 +101,6 @@ class _DocDraws:
 # the corpus
 
 
-def _check_int(name: str, value: Any, lo: int, hi: Optional[int] = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    v = int(value)
-    if v < lo or (hi is not None and v > hi):
-        bound = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise ValueError(f"{name} must be {bound}, got {v}")
-    return v
-
-
-def _offsets(name: str, value: Any, n: int) -> np.ndarray:
-    off = np.asarray(value)
-    if off.ndim != 1 or off.shape[0] < 1 or off.dtype.kind not in "iu":
-        raise ValueError(f"{name} must be a 1-D integer array with at least one entry")
-    off = off.astype(np.int64, copy=False)
-    if off[0] != 0 or off[-1] != n:
-        raise ValueError(f"{name} must start at 0 and end at {n}, got {int(off[0])} .. "
-                         f"{int(off[-1])}")
-    bad = np.flatnonzero(np.diff(off) < 0)
-    if bad.shape[0]:
-        raise ValueError(f"{name} must be non-decreasing: {name}[{int(bad[0]) + 1}] < "
-                         f"{name}[{int(bad[0])}]")
-    return np.ascontiguousarray(off)
-
-
 @dataclass(frozen=True)
 class Documents:
     """A corpus in flat form: documents of sentences of token ids.
@@ -151,10 +128,10 @@ class Documents:
                 raise ValueError("values: an id does not fit in int64")
             v = v.astype(np.int64)
         object.__setattr__(self, "values", v)
-        so = _offsets("sentence_offsets", self.sentence_offsets, v.shape[0])
+        so = offsets_array("sentence_offsets", self.sentence_offsets, v.shape[0])
         object.__setattr__(self, "sentence_offsets", so)
         object.__setattr__(self, "document_offsets",
-                           _offsets("document_offsets", self.document_offsets, so.shape[0] - 1))
+                           offsets_array("document_offsets", self.document_offsets, so.shape[0] - 1))
         if self.word_starts is not None:
             ws = np.asarray(self.word_starts)
             if ws.shape != v.shape:
@@ -376,24 +353,24 @@ def create_instances(documents: Any, *, cls_token_id: int, sep_token_id: int,
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {', '.join(map(repr, TASKS))}, got {task!r}")
-    cls_id = _check_int("cls_token_id", cls_token_id, 0)
-    sep_id = _check_int("sep_token_id", sep_token_id, 0)
+    cls_id = check_int("cls_token_id", cls_token_id, 0)
+    sep_id = check_int("sep_token_id", sep_token_id, 0)
     pair = task != "single"
-    max_seq_length = _check_int("max_seq_length", max_seq_length, 5 if pair else 3)
+    max_seq_length = check_int("max_seq_length", max_seq_length, 5 if pair else 3)
     if isinstance(short_seq_prob, (bool, np.bool_)) or not isinstance(short_seq_prob,
                                                                       numbers.Real):
         raise TypeError(f"short_seq_prob must be a number in [0, 1], got {short_seq_prob!r}")
     short_seq_prob = float(short_seq_prob)
     if not 0.0 <= short_seq_prob <= 1.0:
         raise ValueError(f"short_seq_prob must be in [0, 1], got {short_seq_prob}")
-    seed = _check_int("seed", seed, 0, (1 << 64) - 1)
-    variant = _check_int("variant", variant, 0, (1 << 64) - 1)
+    seed = check_int("seed", seed, 0, (1 << 64) - 1)
+    variant = check_int("variant", variant, 0, (1 << 64) - 1)
 
-    num_proc = _check_int("num_proc", num_proc, 1)
+    num_proc = check_int("num_proc", num_proc, 1)
     docs = _as_documents(documents).drop_empty_sentences()
     D = len(docs)
-    start = _check_int("start", start, 0, D)
-    stop = D if stop is None else _check_int("stop", stop, start, D)
+    start = check_int("start", start, 0, D)
+    stop = D if stop is None else check_int("stop", stop, start, D)
     args = (task, max_seq_length, short_seq_prob, seed, variant)
     if num_proc > 1 and stop - start > 1:
         plan = _plan_in_processes(docs, args, start, stop, num_proc)

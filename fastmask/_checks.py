@@ -1,0 +1,83 @@
+"""Validators for user-facing arguments, shared by every entry point.
+
+Each function checks one kind of argument and raises ``TypeError`` (wrong kind of object) or
+``ValueError`` (right kind, bad value) with a message that names the argument. Nothing here
+knows about masking; the modules above decide which bounds apply.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+__all__ = ["check_int", "check_prob", "check_choice", "check_bool", "int_array",
+           "offsets_array"]
+
+
+def check_int(name: str, value: Any, lo: Optional[int] = None, hi: Optional[int] = None,
+              none_ok: bool = False) -> Optional[int]:
+    """An integer (not a bool) in ``[lo, hi]``; ``None`` passes when ``none_ok``."""
+    if value is None and none_ok:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    v = int(value)
+    if lo is not None and v < lo:
+        raise ValueError(f"{name} must be >= {lo}, got {v}")
+    if hi is not None and v > hi:
+        raise ValueError(f"{name} must be <= {hi}, got {v}")
+    return v
+
+
+def check_prob(name: str, value: Any) -> float:
+    """A real number in ``[0, 1]`` (not a bool, not NaN)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not (0.0 <= v <= 1.0) or math.isnan(v):
+        raise ValueError(f"{name} must be in [0, 1], got {v}")
+    return v
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """One of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``True`` or ``False`` (a NumPy bool too), nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def int_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as a NumPy array of an integer dtype (bools refused)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
+    return arr
+
+
+def offsets_array(name: str, offsets: Any, n_values: int) -> np.ndarray:
+    """Arrow-style row offsets over ``n_values`` flat values: 1-D, non-decreasing, from 0 to
+    ``n_values``; returned as contiguous int64."""
+    off = int_array(name, offsets)
+    if off.ndim != 1 or off.shape[0] < 1:
+        raise ValueError(f"{name} must be a 1-D array of at least one entry")
+    if off.dtype.kind == "u" and off.shape[0] and int(off.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{name}: value {int(off.max())} is out of range")
+    off = off.astype(np.int64)
+    if off[0] != 0 or off[-1] != n_values:
+        raise ValueError(f"{name} must start at 0 and end at the number of values ({n_values}), "
+                         f"got {int(off[0])} .. {int(off[-1])}")
+    bad = np.flatnonzero(np.diff(off) < 0)
+    if bad.shape[0]:
+        raise ValueError(f"{name} must be non-decreasing; {name}[{int(bad[0]) + 1}] < "
+                         f"{name}[{int(bad[0])}]")
+    return np.ascontiguousarray(off)
