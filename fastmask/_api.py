@@ -8,7 +8,6 @@ only the kernel step, so both implementations share every check and every error 
 from __future__ import annotations
 
 import math
-import numbers
 import os
 import threading
 import time
