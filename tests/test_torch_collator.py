@@ -479,8 +479,8 @@ UNK_ID = 1
 def test_from_tokenizer_reads_the_tokenizer():
     c = MLMCollator.from_tokenizer(FakeTokenizer(side="left"), seed=5)
     assert c.vocab_size == VOCAB and c.mask_token_id == MASK and c.pad_token_id == PAD
-    assert c._masker.special_ids == tuple(sorted({PAD, UNK_ID, CLS, SEP, MASK}))
-    assert c._layout.padding_side == "left"
+    assert c._mode.masker.special_ids == tuple(sorted({PAD, UNK_ID, CLS, SEP, MASK}))
+    assert c._mode.left
     seqs = batch_of(4)
     want = masker(padding_side="left", seed=5)(seqs, sample_ids=FALLBACK_BASE + np.arange(4))
     np.testing.assert_array_equal(c(seqs)["labels"].numpy(), want["labels"])
