@@ -522,7 +522,6 @@ def test_from_tokenizer_errors_name_the_missing_token():
 
 
 @pytest.mark.parametrize("examples,exc,message", [
-    ([], ValueError, "empty"),
     ("abc", TypeError, "examples must be"),
     ([{"ids": [1, 2]}], ValueError, r"examples\[0\] has no 'input_ids'"),
     ([{"input_ids": [5, 6]}, {"input_ids": [5], "x": 1}, {"ids": [5]}], ValueError,

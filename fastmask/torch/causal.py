@@ -7,7 +7,7 @@ label: only padding positions are ignored.
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import numpy as np
 
@@ -36,7 +36,8 @@ class CausalLM:
     seed = None
     mask_token_id = None
 
-    def __init__(self, vocab_size: int, mask_token_id: Any, options: Dict[str, Any]):
+    def __init__(self, vocab_size: int, mask_token_id: Any, options: Dict[str, Any],
+                 flat: bool = False):
         unknown = sorted(set(options) - OPTIONS)
         if unknown:
             raise ValueError(f"with mlm=False there is no masking; {', '.join(unknown)} "
@@ -46,16 +47,31 @@ class CausalLM:
         self.ignore_index = check_int("ignore_index", options.get("ignore_index", -100),
                                       -(1 << 31), (1 << 31) - 1)
         self._pad_options = {k: options[k] for k in _LAYOUT if k in options}
+        #: None when there is no pad token (GPT-2-style tokenizers): batches that need no
+        #: padding still collate, one that does raises
+        self.pad_token_id: Optional[int] = self._pad_options.get("pad_token_id", 0)
+        if self.pad_token_id is None:
+            self._pad_options["pad_token_id"] = 0  # written nowhere: a padded batch raises
         # checks the layout options now rather than at the first batch
         pad([], vocab_size=self.vocab_size, **self._pad_options)
-        self.pad_token_id = int(self._pad_options.get("pad_token_id", 0))
+        if self.pad_token_id is not None:
+            self.pad_token_id = int(self.pad_token_id)
         self.left = self._pad_options.get("padding_side", "right") == "left"
+        self.flat = flat  # the padded batch is flattened: its padding is never returned
 
     def __call__(self, g: Gathered) -> Dict[str, np.ndarray]:
         given_attention = None
         if g.attention is not None and attention_pads(g.attention):
             given_attention, _ = padding_from_attention(g)
         out = pad(g.ids, vocab_size=self.vocab_size, token_type_ids=g.types, **self._pad_options)
+        if self.pad_token_id is None and not self.flat and out["attention_mask"].size and \
+                not out["attention_mask"].all():
+            lengths = sorted({len(r) for r in g.ids})
+            raise ValueError(
+                f"this batch needs padding (sequences of {lengths[0]} to {lengths[-1]} tokens, "
+                f"padded width {out['input_ids'].shape[1]}) but there is no pad token "
+                "(pad_token_id is None: the tokenizer has none); set tokenizer.pad_token (e.g. "
+                "to tokenizer.eos_token) or pass pad_token_id=")
         if given_attention is not None:
             apply_attention(out["attention_mask"], given_attention, self.left)
         ids = out["input_ids"]

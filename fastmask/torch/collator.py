@@ -9,7 +9,9 @@ extra fields and returns tensors that share memory with the arrays the core wrot
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Union
+import difflib
+import inspect
+from typing import Any, Dict, FrozenSet, Iterable, Optional, Union
 
 from .. import Masker
 from .. import _config as C
@@ -21,6 +23,25 @@ from .output import Batch, as_tensors, collate_extra, flatten
 from .streams import MAX_RANK, EpochCell
 
 __all__ = ["MLMCollator"]
+
+#: Hugging Face's names that from_tokenizer accepts besides the collator's own.
+_TOKENIZER_OPTIONS = ("vocab_size", "mask_token_id", "whole_word_mask")
+
+
+def _masker_options(masker_class: type) -> FrozenSet[str]:
+    """The keyword options of a Masker class (its signature is the one list of them)."""
+    params = inspect.signature(masker_class.__init__).parameters
+    return frozenset(k for k, p in params.items() if p.kind is p.KEYWORD_ONLY)
+
+
+def _check_names(where: str, names: Iterable[str], valid: FrozenSet[str]) -> None:
+    """A TypeError naming the first unknown option, the likely intended one and all valid ones."""
+    for name in names:
+        if name not in valid:
+            close = difflib.get_close_matches(name, sorted(valid), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"{where}() got an unexpected keyword argument {name!r}{hint}; "
+                            f"valid options: {', '.join(sorted(valid))}")
 
 
 class MLMCollator:
@@ -140,13 +161,14 @@ class MLMCollator:
                              "padding='max_length' do not apply")
         if "tokenizer" in options:
             raise TypeError("pass a tokenizer to MLMCollator.from_tokenizer(tokenizer, ...)")
+        _check_names(type(self).__name__, options, self._valid_options())
         self._options = dict(options)
         mode: Union[MaskedLM, CausalLM]
         if self.mlm:
             mode = MaskedLM(vocab_size, mask_token_id, self._options, self._masker_class,
                             self.rank)
         else:
-            mode = CausalLM(vocab_size, mask_token_id, self._options)
+            mode = CausalLM(vocab_size, mask_token_id, self._options, flat=self.flatten)
         self._mode = mode
         self.seed = mode.seed
         self.vocab_size = mode.vocab_size
@@ -155,6 +177,13 @@ class MLMCollator:
         self.ignore_index = mode.ignore_index
         self.whole_word = mode.whole_word
         self._epoch = EpochCell(0)
+
+    @classmethod
+    def _valid_options(cls) -> FrozenSet[str]:
+        """The keyword options of the constructor: its own and those of the Masker."""
+        own = inspect.signature(cls.__init__).parameters
+        return frozenset(k for k, p in own.items() if p.kind is p.KEYWORD_ONLY) | \
+            _masker_options(cls._masker_class)
 
     # -- construction from a tokenizer --------------------------------------------------------
     @classmethod
@@ -169,6 +198,8 @@ class MLMCollator:
         option names ``whole_word_mask`` and ``mlm`` are accepted; any option given explicitly
         overrides what the tokenizer says.
         """
+        _check_names(f"{cls.__name__}.from_tokenizer", options,
+                     cls._valid_options() | frozenset(_TOKENIZER_OPTIONS))
         opts = dict(options)
         if "whole_word_mask" in opts:
             if "whole_word" in opts:
@@ -188,9 +219,10 @@ class MLMCollator:
                              "pass mask_token_id=, or mlm=False for causal-LM labels")
         if "pad_token_id" not in opts:
             pad_id = getattr(tokenizer, "pad_token_id", None)
-            if pad_id is None:
+            if pad_id is None and mlm:
                 raise ValueError("the tokenizer has no padding token (tokenizer.pad_token_id is "
                                  "None); set tokenizer.pad_token or pass pad_token_id=")
+            # causal-LM labels need no pad token until a batch needs padding
             opts["pad_token_id"] = pad_id
         if "special_ids" not in opts:
             specials = getattr(tokenizer, "all_special_ids", None) or ()
@@ -224,7 +256,7 @@ class MLMCollator:
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self._options.items()
-                         if k not in ("word_table", "special_ids"))
+                         if k not in ("word_table", "special_ids", "seed"))
         return (f"{type(self).__name__}(vocab_size={self.vocab_size}, mask_token_id="
                 f"{self.mask_token_id}, mlm={self.mlm}, seed={self.seed}"
                 f"{', ' + opts if opts else ''})")

@@ -40,16 +40,23 @@ class Gathered:
         self.extras: Dict[str, list] = {}
 
 
-def _ids_row(value: Any) -> Any:
-    """One sequence as something the core reads: a list/tuple or a 1-D integer ndarray."""
+def _row(value: Any) -> Any:
+    """One example's field as the NumPy API reads it: lists, tuples and arrays pass; a tensor
+    (any device) or another array-like (``__array__``) becomes an ndarray."""
     t = type(value)
     if t is list or t is tuple or t is np.ndarray:
         return value
     if isinstance(value, torch.Tensor):
-        if value.device.type != "cpu":
-            value = value.cpu()
-        return value.numpy()
+        return value.detach().cpu().numpy()
+    if hasattr(value, "__array__") and not isinstance(value, (str, bytes)):
+        return np.asarray(value)
     return value
+
+
+def _rows(values: Optional[list]) -> Optional[list]:
+    if values is None:
+        return None
+    return [v if type(v) is list else _row(v) for v in values]
 
 
 def _column(examples: Sequence[Mapping], key: str) -> list:
@@ -99,7 +106,7 @@ def _columns(examples: Any) -> Optional[Dict[str, list]]:
         raise TypeError("examples must be a list of dicts, of id lists or of 1-D "
                         f"tensors/arrays, got {type(examples).__name__}")
     if len(examples) == 0:
-        raise ValueError("examples is empty: there is nothing to collate")
+        return {"input_ids": []}  # an empty batch: (0, L) arrays, as for the NumPy API
     first = examples[0]
     if not isinstance(first, Mapping):
         return None
@@ -127,19 +134,19 @@ def gather(examples: Any, whole_word: bool, sample_id_key: str, epoch_key: str) 
                 raise TypeError(f"examples[{i}] is a mapping but examples[0] is a "
                                 f"{type(first).__name__}; a batch must be all dicts or all "
                                 "sequences")
-            ids.append(_ids_row(ex))
+            ids.append(_row(ex))
         g.ids = ids
         return g
-    g.ids = [x if type(x) is list else _ids_row(x) for x in columns.pop("input_ids")]
-    g.types = columns.pop("token_type_ids", None)
-    g.special = columns.pop("special_tokens_mask", None)
-    g.attention = columns.pop("attention_mask", None)
+    g.ids = _rows(columns.pop("input_ids"))
+    g.types = _rows(columns.pop("token_type_ids", None))
+    g.special = _rows(columns.pop("special_tokens_mask", None))
+    g.attention = _rows(columns.pop("attention_mask", None))
     columns.pop("labels", None)
     for k in BOUNDARY_KEYS:
         if k in columns:
             value = columns.pop(k)
             if whole_word:
-                g.boundaries[k] = value
+                g.boundaries[k] = _rows(value)
     if sample_id_key in columns:
         g.sids = _index_column(columns.pop(sample_id_key), sample_id_key, C.MAX_SAMPLE_ID)
     if epoch_key in columns:
@@ -154,9 +161,12 @@ def gather(examples: Any, whole_word: bool, sample_id_key: str, epoch_key: str) 
 
 def attention_pads(masks: list) -> bool:
     """True when some example's own attention_mask marks padding (a 0 at either end)."""
-    for am in masks:
+    for i, am in enumerate(masks):
         if type(am) is not list:
             am = np.asarray(am)
+            if am.ndim != 1:
+                raise ValueError(f"attention_mask[{i}] must be a sequence of 0/1 (one per "
+                                 f"token), got shape {am.shape}")
         if len(am) and (not am[0] or not am[-1]):
             return True
     return False

@@ -2,7 +2,9 @@
 
 Each example's stream is keyed by ``(seed, epoch, sample id)``: the sample id and the epoch come
 from the example's fields when it has them, else from the collator's epoch and the per-process
-fallback numbering (:mod:`fastmask.torch.streams`).
+fallback numbering (:mod:`fastmask.torch.streams`). Without ``seed=`` the seed is drawn from
+torch's default generator when the collator is built, so ``torch.manual_seed`` /
+``transformers.set_seed`` govern it as they govern Hugging Face's collator.
 """
 
 from __future__ import annotations
@@ -11,11 +13,24 @@ from typing import Any, Dict, Optional, Type
 
 import numpy as np
 
-from .. import Masker
+from .. import Masker, words
+from .._checks import check_choice
 from .gather import Gathered, apply_attention, attention_pads, padding_from_attention
-from .streams import EpochCell, FallbackStreams
+from .streams import EpochCell, FallbackStreams, torch_seed
 
 __all__ = ["MaskedLM"]
+
+_READY_TABLE = (bytes, bytearray, memoryview, np.ndarray)
+
+
+def _no_random_replacement(options: Dict[str, Any]) -> bool:
+    """True when these options can never replace a token by a random id."""
+    def num(name: str, default: float) -> Any:
+        v = options.get(name, default)
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    return (num("random_replace_prob", 0.1) == 0 or num("mask_replace_prob", 0.8) == 1
+            or num("mlm_probability", 0.15) == 0 or options.get("max_predictions") == 0)
 
 
 class MaskedLM:
@@ -29,14 +44,20 @@ class MaskedLM:
             raise ValueError("mask_token_id is required for masked-LM batches (mlm=True); "
                              "pass mlm=False for causal-LM labels")
         options = dict(options)
+        check_choice("word_convention", options.get("word_convention", "auto"),
+                     ("auto",) + tuple(words.CONVENTIONS))
+        if options.get("seed") is None:
+            options["seed"] = torch_seed()
+        #: why the vocabulary gave no word table (its convention could not be told), if so
+        self.no_table_reason: Optional[str] = None
         table = options.get("word_table")
-        if table is not None and not isinstance(table, (bytes, bytearray, memoryview,
-                                                        np.ndarray)):
-            # build a vocabulary's table once, so that no tokenizer is copied to workers
-            from .. import words
-
-            options["word_table"] = words.word_table(
-                table, convention=options.get("word_convention", "auto"), vocab_size=vocab_size)
+        if table is not None and not isinstance(table, _READY_TABLE):
+            options["word_table"] = self._table_of(table, options, vocab_size)
+        if (_no_random_replacement(options)
+                and options.get("random_ids", "non_special") == "non_special"):
+            # no random id is ever drawn, so which ids could be drawn does not matter; this keeps
+            # a vocabulary made only of special ids usable
+            options["random_ids"] = "all"
         self.options = options
         self.masker = masker_class(vocab_size, mask_token_id, **options)
         m = self.masker
@@ -47,13 +68,62 @@ class MaskedLM:
         self.ignore_index = m.ignore_index
         self.whole_word = m.whole_word
         self.left = m.layout.padding_side == "left"
+        table = options.get("word_table")
+        if table is None or isinstance(table, np.ndarray):
+            self.table = None if table is None else table.astype(np.uint8)
+        else:
+            self.table = np.frombuffer(bytes(table), dtype=np.uint8)
         self.streams = FallbackStreams(self.seed, rank)
+
+    def _table_of(self, vocab: Any, options: Dict[str, Any], vocab_size: int) -> Optional[bytes]:
+        """The word table of a vocabulary, built once so that no tokenizer is copied to workers.
+
+        With ``word_convention="auto"`` and a vocabulary whose convention cannot be told, there
+        is no table: the examples' ``word_ids`` / ``offset_mapping`` give the boundaries, and a
+        batch without them raises (see :meth:`__call__`).
+        """
+        convention = options.get("word_convention", "auto")
+        if convention == "auto" and options.get("whole_word"):
+            try:
+                convention = words.detect_convention(vocab)
+            except ValueError as e:
+                self.no_table_reason = str(e).replace("pass convention=", "pass word_convention=")
+                return None
+        return words.word_table(vocab, convention=convention, vocab_size=vocab_size)
 
     def _rekey(self, seed: int) -> Masker:
         """This configuration under another seed (a fallback stream of a rank or worker)."""
         opts = dict(self.options)
         opts["seed"] = seed
         return type(self.masker)(self.vocab_size, self.mask_token_id, **opts)
+
+    def _boundaries(self, g: Gathered) -> Dict[str, Any]:
+        """The word-boundary arguments of the masker call for this batch."""
+        b = dict(g.boundaries)
+        if "word_ids" in b and "offset_mapping" in b:
+            del b["offset_mapping"]
+        if not self.whole_word:
+            return b
+        if not b and self.table is None:
+            why = (self.no_table_reason + "; or give the examples word_ids or offset_mapping"
+                   if self.no_table_reason else
+                   "the examples carry no word_ids, offset_mapping or chinese_ref and the "
+                   "collator has no word table (MLMCollator.from_tokenizer builds one, or pass "
+                   "word_table=)")
+            raise ValueError(f"whole_word=True needs word boundaries: {why}")
+        if "chinese_ref" in b and len(b) == 1 and self.table is not None:
+            # chinese_ref marks the characters that continue a Chinese word; every other
+            # boundary comes from the vocabulary's table (## pieces of other words), as in
+            # Hugging Face's whole-word collator
+            starts = []
+            for i, row in enumerate(g.ids):
+                try:
+                    starts.append(words.starts_from_table(np.asarray(row), self.table))
+                except (TypeError, ValueError):
+                    break  # the masker names the bad id
+            else:
+                b["word_starts"] = starts
+        return b
 
     def __call__(self, g: Gathered, epoch: EpochCell, dupe_factor: Optional[int],
                  sample_id_key: str) -> Dict[str, np.ndarray]:
@@ -62,6 +132,7 @@ class MaskedLM:
         special = g.special
         if g.attention is not None and attention_pads(g.attention):
             given_attention, special = padding_from_attention(g)
+        kwargs: Dict[str, Any] = self._boundaries(g)
         if g.sids is not None:
             masker, sids = self.masker, g.sids
         else:
@@ -69,12 +140,8 @@ class MaskedLM:
                 raise ValueError(f"dupe_factor needs a sample id per example (the "
                                  f"{sample_id_key!r} field, e.g. from IndexedDataset)")
             masker, sids = self.streams.take(B, self.masker, self._rekey)
-        kwargs: Dict[str, Any] = dict(sample_ids=sids, special_tokens_mask=special,
-                                      token_type_ids=g.types, return_special_tokens_mask=False)
-        for k, v in g.boundaries.items():
-            kwargs[k] = v
-        if "word_ids" in kwargs and "offset_mapping" in kwargs:
-            del kwargs["offset_mapping"]
+        kwargs.update(sample_ids=sids, special_tokens_mask=special, token_type_ids=g.types,
+                      return_special_tokens_mask=False)
         if g.epochs is None:
             e = epoch.get()
             out = masker(g.ids, epoch=e if dupe_factor is None else e % dupe_factor, **kwargs)

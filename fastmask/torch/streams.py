@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional, Tuple
 import numpy as np
 import torch
 
-__all__ = ["EpochCell", "FallbackStreams", "MAX_RANK", "detect_rank"]
+__all__ = ["EpochCell", "FallbackStreams", "MAX_RANK", "detect_rank", "torch_seed"]
 
 MAX_RANK = 1 << 16
 _FALLBACK_BASE = 1 << 47  # fallback sample ids live in [2**47, 2**48)
@@ -162,3 +162,14 @@ class FallbackStreams:
 
     def __setstate__(self, state):
         self.__init__(state["seed"], state["rank"])
+
+
+def torch_seed() -> int:
+    """A 64-bit seed drawn from torch's default generator.
+
+    So ``torch.manual_seed(s)`` / ``transformers.set_seed(s)`` before a collator is built fix
+    its seed, as they fix the draws of Hugging Face's collator; an unseeded process gets a fresh
+    one (torch seeds its default generator from the OS at start-up).
+    """
+    hi, lo = torch.randint(0, 1 << 32, (2,), dtype=torch.int64).tolist()
+    return (hi << 32) | lo
