@@ -131,8 +131,8 @@ def _read_npz(path: str, column: str, nested: bool):
         keys = set(z.files)
         vkey = "values" if "values" in keys else column if column in keys else None
         if vkey is None or "offsets" not in keys:
-            raise ValueError(f"{path} must hold 'values' and 'offsets' arrays (has: "
-                             f"{', '.join(sorted(keys))})")
+            raise UsageError(f"{path} must hold 'values' and 'offsets' arrays (has: "
+                             f"{', '.join(sorted(keys)) or 'none'})")
         values = z[vkey]
         offsets = z["offsets"].astype(np.int64)
         side = {k: z[k] for k in ("special_tokens_mask", "token_type_ids", "word_starts",
