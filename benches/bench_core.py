@@ -16,7 +16,7 @@ Two states are measured:
 
 import pytest
 
-from fastmask import benchmarking as bm
+from fastmask import bench as bm
 
 from conftest import CTX, SOURCE, cold_setup, peer_or_skip, prepared, run, steady_step
 

@@ -3,7 +3,7 @@ and ragged inputs. One group per scenario; N = 1, 2, 4, ... up to the usable CPU
 
 import pytest
 
-from fastmask import benchmarking as bm
+from fastmask import bench as bm
 
 from conftest import prepared, run
 

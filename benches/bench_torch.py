@@ -36,7 +36,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from fastmask import benchmarking as bm  # noqa: E402
+from fastmask import bench as bm  # noqa: E402
 from fastmask.torch import MLMCollator  # noqa: E402
 
 from conftest import CTX, cold_setup, scenario_data, steady_step  # noqa: E402
@@ -79,7 +79,7 @@ def examples(form: str) -> List[List[Dict[str, Any]]]:
 
 
 def hf_tokenizer():
-    return bm._hf_tokenizer(scenario_data(SCENARIO).source, CTX)
+    return bm.hf_tokenizer(scenario_data(SCENARIO).source, CTX)
 
 
 def hf_collator(**kw):

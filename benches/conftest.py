@@ -26,7 +26,7 @@ import pytest
 
 pytest.importorskip("pytest_benchmark")
 
-from fastmask import benchmarking as bm  # noqa: E402
+from fastmask import bench as bm  # noqa: E402
 
 FULL = os.environ.get("FASTMASK_BENCH_FULL", "0") not in ("", "0")
 
@@ -49,7 +49,7 @@ def scenario_data(sc: bm.Scenario) -> bm.ScenarioData:
     if sc not in _DATA:
         _DATA.clear()
         gc.collect()
-        _DATA[sc] = bm.ScenarioData(SOURCE, sc, bm._n_batches(0.68 * sc.batch_size *
+        _DATA[sc] = bm.ScenarioData(SOURCE, sc, bm.batches_for(0.68 * sc.batch_size *
                                                               sc.max_length))
     return _DATA[sc]
 
