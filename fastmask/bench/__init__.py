@@ -16,7 +16,7 @@ used when they are installed and skipped, with a note saying how to install them
 """
 
 from .baseline import NumpyMasker
-from .chart import plot_chart
+from .chart import chart_figure, plot_chart
 from .common import (
                      BATCH_SIZES,
                      DEFAULT_INPUTS,
@@ -63,7 +63,8 @@ from .report import (
 )
 from .results import load_json, save_json, validate_results
 from .runner import Settings, run, token_scaling
-from .timing import Timing, batches_for, time_fresh, time_steady
+from .timing import (HEADLINE_CALLS, HEADLINE_WARMUP, Timing, batches_for, headline_timing,
+                     time_fresh, time_steady)
 
 __all__ = [
     "SCHEMA", "BATCH_SIZES", "MAX_LENGTHS", "MASKINGS", "INPUT_FORMS", "DEFAULT_INPUTS",
@@ -75,10 +76,11 @@ __all__ = [
     "Context", "Peer", "FastmaskPeer", "ReferencePeer", "NumpyPeer", "HFPeer",
     "HFWholeWordPeer", "PadFloorPeer", "CopyFloorPeer", "PEERS", "SHORT", "OTHER_MASKING",
     "get_peer", "hf_tokenizer",
-    "Timing", "time_steady", "time_fresh", "batches_for",
+    "Timing", "time_steady", "time_fresh", "batches_for", "headline_timing", "HEADLINE_CALLS",
+    "HEADLINE_WARMUP",
     "Progress",
     "Settings", "run", "token_scaling",
     "save_json", "load_json", "validate_results",
     "format_report", "headline_table", "matrix_table", "scaling_lines", "timing_line",
-    "plot_chart",
+    "plot_chart", "chart_figure",
 ]

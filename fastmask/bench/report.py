@@ -190,6 +190,8 @@ def timing_line(st: Dict[str, Any]) -> str:
     line += (f", stopping after {st['max_time_s']:g} s once {min(3, st['repeat'])} are done; "
              f"{plural(st['warmup'], 'warm-up call')} first; steady state (outputs of the last "
              f"{st['kept_outputs']} batches alive); dtype {st['dtype']}")
+    if st.get("headline_calls"):
+        line += f"; the headline scenario gets at least {plural(st['headline_calls'], 'call')}"
     if st.get("fresh") and st["fresh"] != "none":
         line += (f"; fresh = first call (1st) and calls 2-5 (next) in {st['fresh_runs']} new "
                  "processes")

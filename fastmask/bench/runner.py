@@ -17,7 +17,8 @@ from .data import DataSource, Scenario, ScenarioData, make_scenarios
 from .machine import _cpu_snapshot, machine_info, other_cpu_share
 from .peers import OTHER_MASKING, PEERS, Context, FastmaskPeer, Peer, _hf_return_tensors
 from .progress import Progress
-from .timing import Timing, _stats, batches_for, time_fresh, time_steady
+from .timing import (HEADLINE_CALLS, Timing, _stats, batches_for, headline_timing,
+                     time_fresh, time_steady)
 
 
 @dataclass
@@ -130,9 +131,10 @@ def run(settings: Settings, source: Optional[DataSource] = None,
                              "max_length": sc.max_length, "masking": sc.masking,
                              "inputs": sc.inputs, "tokens": data.tokens,
                              "padded_width": data.width, "batches": len(data)})
+            timing = headline_timing(settings.timing) if sc == headline else settings.timing
             for p in ps:
                 bar.set(f"{sc.id} · {p.name}")
-                r, err = _measure(p, data, ctx, settings.timing)
+                r, err = _measure(p, data, ctx, timing)
                 if err:  # a peer failing must not sink the whole report
                     skipped.append({"scenario": sc.id, "peer": p.name, "reason": err})
                     log(f"{p.name} failed on {sc.id}: {err[len('failed: '):]}")
@@ -143,7 +145,7 @@ def run(settings: Settings, source: Optional[DataSource] = None,
             if sc in thread_scs:
                 for t in settings.threads:
                     bar.set(f"{sc.id} · {t} threads")
-                    r, err = _measure(FastmaskPeer(t), data, ctx, settings.timing)
+                    r, err = _measure(FastmaskPeer(t), data, ctx, timing)
                     if err:
                         log(f"threads={t} failed on {sc.id}: {err[len('failed: '):]}")
                     else:
@@ -188,7 +190,8 @@ def run(settings: Settings, source: Optional[DataSource] = None,
         "settings": {
             "repeat": settings.timing.repeat, "warmup": settings.timing.warmup,
             "min_time_s": settings.timing.min_time, "max_time_s": settings.timing.max_time,
-            "kept_outputs": settings.timing.keep, "fresh": settings.fresh,
+            "kept_outputs": settings.timing.keep, "headline_calls": HEADLINE_CALLS,
+            "fresh": settings.fresh,
             "fresh_runs": settings.fresh_runs, "seed": settings.seed, "dtype": settings.dtype,
             "threads": list(settings.threads),
             "reference_max_tokens": settings.reference_max_tokens,

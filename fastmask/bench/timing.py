@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Dict, List, Sequence
 
 import numpy as np
@@ -28,6 +28,24 @@ class Timing:
     min_time: float = 0.2  # keep calling (up to 10 x repeat) until this much time was timed
     max_time: float = 2.0  # stop once this much was timed (after at least min(3, repeat) calls)
     keep: int = 2  # outputs of the last `keep` batches stay alive
+
+
+#: The headline scenario is the number people quote, so its measurements get at least this many
+#: timed calls after at least ``HEADLINE_WARMUP`` warm-up calls, and at least
+#: ``HEADLINE_MIN_TIME`` seconds of them, whatever the run's timing (``--quick`` included); only
+#: a peer slower than ``HEADLINE_MAX_TIME / HEADLINE_CALLS`` per call gets fewer.
+HEADLINE_CALLS = 30
+HEADLINE_WARMUP = 3
+HEADLINE_MIN_TIME = 0.2
+HEADLINE_MAX_TIME = 2.0
+
+
+def headline_timing(timing: Timing) -> Timing:
+    """``timing`` raised to the headline scenario's minimum number of calls."""
+    return replace(timing, repeat=max(timing.repeat, HEADLINE_CALLS),
+                   warmup=max(timing.warmup, HEADLINE_WARMUP),
+                   min_time=max(timing.min_time, HEADLINE_MIN_TIME),
+                   max_time=max(timing.max_time, HEADLINE_MAX_TIME))
 
 
 def time_steady(fn: Callable[[int], Any], n_batches: int, timing: Timing,
