@@ -5,9 +5,9 @@ import pytest
 
 from fastmask import bench as bm
 
-from conftest import prepared, run
+from conftest import prepared, run, scenario
 
-SCENARIOS = [bm.Scenario(1024, L, "tokens", form) for form in ("list", "ragged")
+SCENARIOS = [scenario(1024, L, "tokens", form) for form in ("list", "ragged")
              for L in (512, 2048)]
 
 

@@ -63,8 +63,15 @@ from .report import (
 )
 from .results import load_json, save_json, validate_results
 from .runner import Settings, run, token_scaling
-from .timing import (HEADLINE_CALLS, HEADLINE_WARMUP, Timing, batches_for, headline_timing,
-                     time_fresh, time_steady)
+from .timing import (
+                     HEADLINE_CALLS,
+                     HEADLINE_WARMUP,
+                     Timing,
+                     batches_for,
+                     headline_timing,
+                     time_fresh,
+                     time_steady,
+)
 
 __all__ = [
     "SCHEMA", "BATCH_SIZES", "MAX_LENGTHS", "MASKINGS", "INPUT_FORMS", "DEFAULT_INPUTS",

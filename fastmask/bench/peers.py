@@ -12,6 +12,7 @@ import numpy as np
 
 from .corpus import SyntheticVocab
 from .data import DataSource, Scenario, ScenarioData
+from .verify import check_masked, check_padded
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Peer:
     kind = "peer"  # "fastmask", "peer" or "floor"
     install = ""
     slow = False  # few calls, no warm-up beyond the first
+    random_avoids_specials = True  # random replacements never draw a special id
 
     def missing(self) -> Optional[str]:
         """None when the peer can run here, else a note saying how to install it."""
@@ -46,6 +48,21 @@ class Peer:
 
     def prepare(self, data: ScenarioData, ctx: Context) -> Callable[[int], Any]:
         raise NotImplementedError
+
+    def check(self, out: Any, data: ScenarioData, i: int) -> None:
+        """Raises :class:`~fastmask.bench.verify.WrongOutput` unless ``out`` is a correct
+        masking of batch ``i`` (see :mod:`fastmask.bench.verify`)."""
+        src = data.source
+        table = src.word_table if data.scenario.masking == "words" else None
+        check_masked(out, data.raw[i], vocab_size=src.vocab_size, mask_id=src.mask_id,
+                     pad_id=src.pad_id, special_ids=src.special_ids, word_table=table,
+                     random_avoids_specials=self.random_avoids_specials)
+
+
+def _needs_table(sc: Scenario, source: DataSource) -> Optional[str]:
+    if sc.masking == "words" and source.word_table is None:
+        return "whole-word masking needs a word table (pass --tokenizer)"
+    return None
 
 
 #: Skip reason of a peer that only runs the other masking kind (not listed in the report).
@@ -86,9 +103,7 @@ class FastmaskPeer(Peer):
             self.label = f"fastmask, {threads} threads"
 
     def skip(self, sc, source, ctx):
-        if sc.masking == "words" and source.word_table is None:
-            return "whole-word masking needs a word table (pass --tokenizer)"
-        return None
+        return _needs_table(sc, source)
 
     def prepare(self, data, ctx):
         import fastmask
@@ -115,8 +130,8 @@ class ReferencePeer(Peer):
         return None
 
     def skip(self, sc, source, ctx):
-        if sc.masking == "words" and source.word_table is None:
-            return "whole-word masking needs a word table"
+        if _needs_table(sc, source):
+            return _needs_table(sc, source)
         if sc.inputs != "list":
             return "run on list inputs only (its cost is the Python loop, not the input form)"
         expect = 0.68 * sc.batch_size * sc.max_length if source.kind == "synthetic" else 0
@@ -138,9 +153,7 @@ class NumpyPeer(Peer):
     label = "NumPy-vectorized pad + mask"
 
     def skip(self, sc, source, ctx):
-        if sc.masking == "words" and source.word_table is None:
-            return "whole-word masking needs a word table"
-        return None
+        return _needs_table(sc, source)
 
     def prepare(self, data, ctx):
         from .baseline import NumpyMasker
@@ -196,6 +209,7 @@ class HFPeer(Peer):
     label = "HF DataCollatorForLanguageModeling"
     install = "pip install transformers tokenizers torch"
     whole_word = False
+    random_avoids_specials = False  # HF draws random ids from the whole vocabulary
 
     def missing(self):
         return _hf_missing()
@@ -265,6 +279,9 @@ class PadFloorPeer(Peer):
 
         return _call(pad, data)
 
+    def check(self, out, data, i):
+        check_padded(out, data.raw[i], data.source.pad_id)
+
 
 class CopyFloorPeer(Peer):
     name = "copy-floor"
@@ -291,6 +308,9 @@ class CopyFloorPeer(Peer):
             return block
 
         return run
+
+    def check(self, out, data, i):
+        super().check({"input_ids": out[0], "labels": out[1], "attention_mask": out[2]}, data, i)
 
 
 #: Every peer, by name, in report order.

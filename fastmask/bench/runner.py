@@ -17,8 +17,15 @@ from .data import DataSource, Scenario, ScenarioData, make_scenarios
 from .machine import _cpu_snapshot, machine_info, other_cpu_share
 from .peers import OTHER_MASKING, PEERS, Context, FastmaskPeer, Peer, _hf_return_tensors
 from .progress import Progress
-from .timing import (HEADLINE_CALLS, Timing, _stats, batches_for, headline_timing,
-                     time_fresh, time_steady)
+from .timing import (
+    HEADLINE_CALLS,
+    Timing,
+    _stats,
+    batches_for,
+    headline_timing,
+    time_fresh,
+    time_steady,
+)
 
 
 @dataclass
@@ -68,10 +75,12 @@ def _thread_scenarios(scenarios: Sequence[Scenario]) -> List[Scenario]:
 
 def _measure(peer: Peer, data: ScenarioData, ctx: Context,
              timing: Timing) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
-    """Times one peer on one scenario: ``(statistics, None)``, or ``(None, "failed: ...")``."""
+    """Checks one peer's first output and times it on one scenario: ``(statistics, None)``, or
+    ``(None, "failed: ...")`` (a wrong output fails as ``WrongOutput``)."""
     try:
         fn = peer.prepare(data, ctx)
-        times = time_steady(fn, len(data), timing, slow=peer.slow)
+        times = time_steady(fn, len(data), timing, slow=peer.slow,
+                            check=lambda out: peer.check(out, data, 0))
     except Exception as e:
         return None, f"failed: {type(e).__name__}: {e}"
     return _stats(times), None

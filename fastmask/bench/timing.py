@@ -11,7 +11,7 @@ import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -49,21 +49,25 @@ def headline_timing(timing: Timing) -> Timing:
 
 
 def time_steady(fn: Callable[[int], Any], n_batches: int, timing: Timing,
-                slow: bool = False) -> List[float]:
+                slow: bool = False, check: Optional[Callable[[Any], None]] = None) -> List[float]:
     """Times calls of ``fn`` in a steady state; returns seconds per call.
 
     Batches are used in turn; the outputs of the last ``timing.keep`` calls stay alive while
-    the next one runs, as a DataLoader's prefetch keeps them.
+    the next one runs, as a DataLoader's prefetch keeps them. ``check``, when given, is called
+    (untimed) on the output of the first call, which processes batch 0.
     """
     kept: collections.deque = collections.deque(maxlen=max(timing.keep, 1))
     clock = time.perf_counter
-    warm = 1 if slow else timing.warmup
+    warm = 1 if slow or check is not None else 0
+    warm = max(warm, 0 if slow else timing.warmup)
     spent = 0.0
     for k in range(warm):
         t0 = clock()
         kept.append(fn(k % n_batches))
         dt = clock() - t0
         spent += dt
+        if k == 0 and check is not None:
+            check(kept[-1])
         if dt > timing.max_time / 4 or spent > timing.max_time / 2:
             break
     times: List[float] = []
