@@ -8,23 +8,25 @@ forms at 256 x 512. ``FASTMASK_BENCH_FULL=1`` runs the whole matrix.
 
 import pytest
 
-from fastmask import benchmarking as bm
+from fastmask import bench as bm
 
-from conftest import CTX, FULL, SOURCE, peer_or_skip, prepared, run
+from conftest import CTX, FULL, SOURCE, peer_or_skip, prepared, run, scenario
 
 
 def _scenarios():
     if FULL:
-        return bm.make_scenarios(bm.BATCH_SIZES, bm.MAX_LENGTHS, bm.MASKINGS, bm.DEFAULT_INPUTS)
+        return [scenario(s.batch_size, s.max_length, s.masking, s.inputs) for s in
+                bm.make_scenarios(bm.BATCH_SIZES, bm.MAX_LENGTHS, bm.MASKINGS,
+                                  bm.DEFAULT_INPUTS)]
     out = []
     for m in bm.MASKINGS:
         for B in bm.BATCH_SIZES:
-            out.append(bm.Scenario(B, 512, m, "list"))
+            out.append(scenario(B, 512, m, "list"))
         for L in (128, 2048):
-            out.append(bm.Scenario(256, L, m, "list"))
+            out.append(scenario(256, L, m, "list"))
         for form in ("arrays", "ndarray", "ragged"):
-            out.append(bm.Scenario(256, 512, m, form))
-    return out
+            out.append(scenario(256, 512, m, form))
+    return list(dict.fromkeys(out))
 
 
 def _cases():

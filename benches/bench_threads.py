@@ -3,11 +3,11 @@ and ragged inputs. One group per scenario; N = 1, 2, 4, ... up to the usable CPU
 
 import pytest
 
-from fastmask import benchmarking as bm
+from fastmask import bench as bm
 
-from conftest import prepared, run
+from conftest import prepared, run, scenario
 
-SCENARIOS = [bm.Scenario(1024, L, "tokens", form) for form in ("list", "ragged")
+SCENARIOS = [scenario(1024, L, "tokens", form) for form in ("list", "ragged")
              for L in (512, 2048)]
 
 

@@ -32,17 +32,21 @@ import warnings
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable, Dict, List
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from fastmask import benchmarking as bm  # noqa: E402
+from fastmask import bench as bm  # noqa: E402
 from fastmask.torch import MLMCollator  # noqa: E402
 
-from conftest import CTX, cold_setup, scenario_data, steady_step  # noqa: E402
+from fastmask.bench.corpus import RawBatch  # noqa: E402
+from fastmask.bench.verify import check_masked  # noqa: E402
 
-SCENARIO = bm.Scenario(256, 512, "tokens", "list")
-LOADER_BATCHES = 8  # batches per DataLoader epoch
+from conftest import CTX, QUICK, cold_setup, scenario, scenario_data, steady_step  # noqa: E402
+
+SCENARIO = scenario(256, 512, "tokens", "list")
+LOADER_BATCHES = 2 if QUICK else 8  # batches per DataLoader epoch
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,7 +83,7 @@ def examples(form: str) -> List[List[Dict[str, Any]]]:
 
 
 def hf_tokenizer():
-    return bm._hf_tokenizer(scenario_data(SCENARIO).source, CTX)
+    return bm.hf_tokenizer(scenario_data(SCENARIO).source, CTX)
 
 
 def hf_collator(**kw):
@@ -110,7 +114,21 @@ def tokens_per_batch() -> float:
     return scenario_data(SCENARIO).tokens
 
 
-def _bench(benchmark, fn, n_batches, group, name, slow=False, **info):
+def check_collated(name: str, out, i: int, whole_word: bool = False) -> None:
+    """Fails unless ``out`` is a correct masking of batch ``i`` (fastmask.bench.verify)."""
+    data = scenario_data(SCENARIO)
+    src = data.source
+    raw = data.raw[i]
+    if "flatten" in name:  # one row holding the whole batch, no attention mask
+        raw = RawBatch(raw.values, np.array([0, raw.tokens]))
+        out = dict(out, attention_mask=np.ones((1, raw.tokens), dtype=np.int64))
+    check_masked(out, raw, vocab_size=src.vocab_size, mask_id=src.mask_id, pad_id=src.pad_id,
+                 special_ids=src.special_ids, word_table=src.word_table if whole_word else None,
+                 random_avoids_specials=not name.startswith("hf"))
+
+
+def _bench(benchmark, fn, n_batches, group, name, slow=False, whole_word=False, **info):
+    check_collated(name, fn(0), 0, whole_word)
     benchmark.group = group
     benchmark.extra_info.update(peer=name, tokens_per_batch=tokens_per_batch(), **info)
     step = steady_step(fn, n_batches)
@@ -125,11 +143,12 @@ def _bench(benchmark, fn, n_batches, group, name, slow=False, **info):
 # end-to-end collation
 
 
-@pytest.mark.parametrize("form", ["ids", "ids+stm", "tokenizer"])
-@pytest.mark.parametrize("name", ["fastmask", "fastmask int32", "fastmask flatten", "hf"])
+# the option variants are measured on input_ids-only dicts
+@pytest.mark.parametrize("name, form", [
+    (name, form) for form in ("ids", "ids+stm", "tokenizer")
+    for name in ("fastmask", "fastmask int32", "fastmask flatten", "hf")
+    if form == "ids" or name in ("fastmask", "hf")])
 def test_collate(benchmark, name, form):
-    if form != "ids" and name in ("fastmask int32", "fastmask flatten"):
-        pytest.skip("option variants are measured on input_ids-only dicts")
     batches = examples(form)
     collate = COLLATORS[name]()
     _bench(benchmark, lambda i: collate(batches[i]), len(batches),
@@ -140,6 +159,7 @@ def test_collate(benchmark, name, form):
 def test_collate_cold(benchmark, form):
     batches = examples(form)
     collate = fm_collator()
+    check_collated("fastmask", collate(batches[0]), 0)
     benchmark.group = f"torch collate 256x512, dicts ({form}) -> tensors: cold heap"
     benchmark.extra_info.update(peer="fastmask", tokens_per_batch=tokens_per_batch())
     step = steady_step(lambda i: collate(batches[i]), len(batches))
@@ -159,7 +179,7 @@ def test_collate_whole_word(benchmark, name):
         batches = examples("offsets")
         collate = fm_collator(whole_word=True)
     _bench(benchmark, lambda i: collate(batches[i]), len(batches),
-           "torch collate 256x512, whole-word masking", name, slow=name == "hf")
+           "torch collate 256x512, whole-word masking", name, slow=name == "hf", whole_word=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,8 +210,9 @@ def test_transfer(benchmark, dtype):
     nbytes = sum(v.numel() * v.element_size() for v in first.values())
     benchmark.group = "torch worker side of sending one 256x512 batch to the main process"
     benchmark.extra_info.update(dtype=dtype, bytes_per_batch=nbytes)
-    benchmark.pedantic(transfer, setup=lambda: ((make(),), {}), rounds=40, iterations=1,
-                       warmup_rounds=2)
+    buf = benchmark.pedantic(transfer, setup=lambda: ((make(),), {}), rounds=40, iterations=1,
+                             warmup_rounds=2)
+    assert 0 < buf.getbuffer().nbytes < nbytes  # handles to shared memory, not the data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,11 +221,11 @@ def test_transfer(benchmark, dtype):
 
 def make_loader(name: str, workers: int):
     flat = [ex for batch in examples("ids") for ex in batch]
-    data = list(itertools.islice(itertools.cycle(flat), LOADER_BATCHES * 256))
+    data = list(itertools.islice(itertools.cycle(flat), LOADER_BATCHES * SCENARIO.batch_size))
     kw = dict(num_workers=workers)
     if workers:
         kw.update(persistent_workers=True, prefetch_factor=2)
-    return torch.utils.data.DataLoader(data, batch_size=256, shuffle=False,
+    return torch.utils.data.DataLoader(data, batch_size=SCENARIO.batch_size, shuffle=False,
                                        collate_fn=COLLATORS[name](), **kw)
 
 
@@ -219,12 +240,13 @@ def one_epoch(loader) -> int:
 @pytest.mark.parametrize("name", ["fastmask", "fastmask int32", "hf"])
 def test_dataloader(benchmark, name, workers):
     loader = make_loader(name, workers)
-    one_epoch(loader)  # starts persistent workers, warms up
+    assert one_epoch(loader) == LOADER_BATCHES  # starts persistent workers, warms up
     benchmark.group = f"torch DataLoader epoch of {LOADER_BATCHES} batches of 256x512, " \
                       f"num_workers={workers}"
     benchmark.extra_info.update(peer=name, workers=workers, batches=LOADER_BATCHES)
     rounds = 3 if name == "hf" else 10
-    benchmark.pedantic(one_epoch, args=(loader,), rounds=rounds, iterations=1)
+    assert benchmark.pedantic(one_epoch, args=(loader,), rounds=rounds,
+                              iterations=1) == LOADER_BATCHES
 
 
 # ---------------------------------------------------------------------------------------------

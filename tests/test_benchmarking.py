@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from fastmask import benchmarking as bm
-from fastmask._baseline import NumpyMasker
+from fastmask import bench as bm
+from fastmask.bench import NumpyMasker
 
 VOCAB = bm.SyntheticVocab()
 SPECIALS = VOCAB.special_ids
@@ -435,9 +435,9 @@ def test_progress_without_tqdm_is_quiet_off_a_terminal(monkeypatch, capsys):
 
 def test_other_cpu_share():
     # 10 s of wall-clock CPU time, 4 s busy, 1 s of it ours: others used 30 %
-    assert bm._other_cpu_share((100.0, 1000.0, 5.0), (104.0, 1010.0, 6.0)) == pytest.approx(0.3)
-    assert bm._other_cpu_share(None, (1.0, 2.0, 3.0)) is None
-    assert bm._other_cpu_share((0.0, 1.0, 0.0), (0.0, 1.0, 0.0)) is None
+    assert bm.other_cpu_share((100.0, 1000.0, 5.0), (104.0, 1010.0, 6.0)) == pytest.approx(0.3)
+    assert bm.other_cpu_share(None, (1.0, 2.0, 3.0)) is None
+    assert bm.other_cpu_share((0.0, 1.0, 0.0), (0.0, 1.0, 0.0)) is None
 
 
 def test_busy_machine_warning(tiny_doc):

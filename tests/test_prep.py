@@ -1,4 +1,4 @@
-"""Static masking (fastmask/prep.py): write_static and the ``fastmask prep`` command."""
+"""Static masking (fastmask/prep/): write_static and the ``fastmask prep`` command."""
 
 import glob
 import json
@@ -11,6 +11,7 @@ import pytest
 
 import fastmask
 from fastmask import prep
+from fastmask.prep import api as prep_api
 from fastmask.instances import create_instances
 
 tokenizers = pytest.importorskip("tokenizers")
@@ -73,7 +74,7 @@ def rows(tok, texts):
 
 
 def masker_for(tok, **kw):
-    opts = dict(pad_token_id=PAD, special_ids=list(range(5)), seed=77, dtype="int32")
+    opts = dict(pad_token_id=PAD, special_ids=list(range(5)), seed=77, dtype="int64")
     opts.update(kw)
     return fastmask.Masker(tok.get_vocab_size(), MASK, **opts)
 
@@ -188,7 +189,7 @@ def test_sparse_layout_with_pairs(tmp_path, tok, texts):
 def test_interrupted_runs_leave_no_output(tmp_path, tok, rows, monkeypatch):
     m = masker_for(tok)
     table = pa.table({"input_ids": rows})
-    real = prep._static_batch
+    real = prep_api._static_batch
     calls = {"n": 0}
 
     def flaky(*a, **kw):
@@ -197,7 +198,7 @@ def test_interrupted_runs_leave_no_output(tmp_path, tok, rows, monkeypatch):
             raise KeyboardInterrupt
         return real(*a, **kw)
 
-    monkeypatch.setattr(prep, "_static_batch", flaky)
+    monkeypatch.setattr(prep_api, "_static_batch", flaky)
     for kw in (dict(output=str(tmp_path / "a.parquet")),
                dict(output=str(tmp_path / "b"), output_format="parquet", shard_size=100,
                     num_threads=2),
@@ -208,11 +209,11 @@ def test_interrupted_runs_leave_no_output(tmp_path, tok, rows, monkeypatch):
         assert not os.path.exists(kw["output"])
         assert not leftovers(tmp_path)
     # an interrupted overwrite keeps the old output
-    monkeypatch.setattr(prep, "_static_batch", real)
+    monkeypatch.setattr(prep_api, "_static_batch", real)
     old = tmp_path / "old.parquet"
     prep.write_static(table, str(old), m)
     before = old.read_bytes()
-    monkeypatch.setattr(prep, "_static_batch", flaky)
+    monkeypatch.setattr(prep_api, "_static_batch", flaky)
     calls["n"] = 0
     with pytest.raises(KeyboardInterrupt):
         prep.write_static(table, str(old), m, dupe_factor=2, batch_size=40, overwrite=True)
@@ -354,8 +355,11 @@ def test_cli_errors_and_interrupt(tmp_path, tok, tok_path, corpus_txt, rows, mon
     assert "tokenizer" in capsys.readouterr().err
     assert cli(tmp_path / "missing.jsonl", "-o", out, "--vocab-size", 10,
                "--mask-token-id", 4) == 2
-    assert cli(corpus_txt, "-o", out, "--tokenizer", tok_path, "--mlm-probability", 1.5) == 2
-    assert "mlm_probability" in capsys.readouterr().err
+    # out-of-range values are rejected while parsing, in flag names
+    with pytest.raises(SystemExit) as e:
+        cli(corpus_txt, "-o", out, "--tokenizer", tok_path, "--mlm-probability", 1.5)
+    assert e.value.code == 2
+    assert "--mlm-probability" in capsys.readouterr().err
     assert cli(corpus_txt, "-o", out, "--tokenizer", tok_path, "--instances", "nsp",
                "--max-seq-length", 4) == 2
     assert cli(corpus_txt, "-o", out, "--tokenizer", tmp_path / "no.json") == 2
@@ -372,7 +376,7 @@ def test_cli_errors_and_interrupt(tmp_path, tok, tok_path, corpus_txt, rows, mon
     assert cli(*args) == 2  # exists
     assert "--overwrite" in capsys.readouterr().err
 
-    real = prep._static_batch
+    real = prep_api._static_batch
     calls = {"n": 0}
 
     def flaky(*a, **kw):
@@ -381,7 +385,7 @@ def test_cli_errors_and_interrupt(tmp_path, tok, tok_path, corpus_txt, rows, mon
             raise KeyboardInterrupt
         return real(*a, **kw)
 
-    monkeypatch.setattr(prep, "_static_batch", flaky)
+    monkeypatch.setattr(prep_api, "_static_batch", flaky)
     out2 = tmp_path / "o2.parquet"
     assert cli(good, "-o", out2, "--tokenizer", tok_path, "--no-progress", "--batch-size",
                50, "--dupe-factor", 2) == 130
