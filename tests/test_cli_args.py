@@ -75,6 +75,10 @@ def test_span_lengths_alone_means_span_selection():
     ("mask_replace_prob + random_replace_prob must be <= 1, got 0.9 + 0.2", None,
      "--mask-replace-prob + --random-replace-prob must be <= 1, got 0.9 + 0.2"),
     ("mask_token_id=70 is outside [0, 50)", None, "--mask-token-id 70 is outside [0, 50)"),
+    # paths and longer names are left alone
+    ("cannot read /data/seed/selection.jsonl or C:\\epoch\\x; see max_lengths and seed.",
+     {"max_length": "--max-seq-length"},
+     "cannot read /data/seed/selection.jsonl or C:\\epoch\\x; see max_lengths and --seed."),
 ])
 def test_flag_message(message, flags, want):
     assert A.flag_message(message, flags) == want
