@@ -100,3 +100,21 @@ def test_bench_engine_is_found_before_and_after_the_move(monkeypatch):
     fake.__spec__ = importlib.machinery.ModuleSpec("fastmask.bench", None)
     monkeypatch.setitem(sys.modules, "fastmask.bench", fake)
     assert engine() is fake
+
+
+# every public name of the former fastmask/cli.py and fastmask/prep.py modules
+OLD_CLI = ("BENCH_DESCRIPTION DEMO_DESCRIPTION DEMO_SENTENCES PROG SHOW_DESCRIPTION SPECIALS "
+           "SimpleWordPiece Style TextTokenizer UsageError build_parser cache_dir cmd_bench "
+           "cmd_demo cmd_show demo_corpus legend load_text_tokenizer main mask_texts render")
+OLD_PREP = ("INPUT_FORMATS OUTPUT_FORMATS PrepStats UsageError add_parser as_table iter_static "
+            "main run write_static")
+
+
+def test_public_names_stay_importable():
+    import fastmask.cli
+    import fastmask.prep
+
+    assert [n for n in OLD_CLI.split() if not hasattr(fastmask.cli, n)] == []
+    assert [n for n in OLD_PREP.split() if not hasattr(fastmask.prep, n)] == []
+    assert fastmask.prep.UsageError is fastmask.cli.UsageError
+    assert issubclass(fastmask.prep.UsageError, ValueError)
