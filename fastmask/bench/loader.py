@@ -117,7 +117,8 @@ def time_loader(collate: Callable, examples: List[Dict[str, Any]], batch_size: i
                 check: Optional[Callable[[Any], None]] = None) -> Tuple[List[float], int]:
     """Seconds per epoch of a DataLoader (persistent workers when ``workers > 0``), after one
     untimed epoch; ``check`` sees the first batch. Returns ``(times, batches per epoch)``: at
-    least 2 epochs, up to ``min(timing.repeat, 5)``, fewer once ``timing.max_time`` is spent."""
+    least 2 epochs (1 when the untimed one took over twice ``timing.max_time``), up to
+    ``min(timing.repeat, 5)``, fewer once ``timing.max_time`` is spent."""
     import torch
 
     kw: Dict[str, Any] = {"num_workers": workers}
@@ -126,15 +127,18 @@ def time_loader(collate: Callable, examples: List[Dict[str, Any]], batch_size: i
     loader = torch.utils.data.DataLoader(examples, batch_size=batch_size, shuffle=False,
                                          collate_fn=collate, **kw)
     n = 0
+    t0 = time.perf_counter()
     for batch in loader:  # starts the workers, warms up
         if n == 0 and check is not None:
             check(batch)
         n += 1
+    # a collator whose warm-up epoch alone outlasts max_time gets one timed epoch, not two
+    least = 1 if time.perf_counter() - t0 > max(timing.max_time, 1e-9) * 2 else 2
     times: List[float] = []
     total = 0.0
-    want = max(2, min(timing.repeat, 5))
+    want = max(least, min(timing.repeat, 5))
     try:
-        while len(times) < want and (len(times) < 2 or total < timing.max_time):
+        while len(times) < want and (len(times) < least or total < timing.max_time):
             t0 = time.perf_counter()
             for _ in loader:
                 pass
