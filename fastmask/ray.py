@@ -27,7 +27,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 from . import _engines as E
 
-__all__ = ["mask_dataset", "write_static"]
+__all__ = ["mask_dataset", "read_parquet", "write_static"]
 
 _WHAT = "fastmask.ray"
 
@@ -55,6 +55,42 @@ def _mask_table(table, job: E.CopyJob) -> Iterator[Any]:
         if rb.num_rows:
             for out in job.copies(rb):
                 yield pa.Table.from_batches([out])
+
+
+def _read_pieces(batch, corpus, sample_id_column: Optional[str], batch_size: int):
+    """``map_batches`` function: the rows of the row groups listed in ``batch``."""
+    import pyarrow as pa
+
+    from .parquet import Piece
+
+    for r in batch.to_pylist():
+        for rb in corpus.read_piece(Piece(**r), batch_size, sample_id_column):
+            yield pa.Table.from_batches([rb])
+
+
+def read_parquet(path: str, *, column: str = "input_ids", columns: Optional[Sequence[str]] = None,
+                 sample_id_column: Optional[str] = "sample_id", batch_size: int = 4096,
+                 **map_batches_args) -> Any:
+    """A Parquet corpus (a file or a directory of shards) as a Ray ``Dataset``, one block per
+    row group, in the stable order of :mod:`fastmask.parquet`.
+
+    With ``sample_id_column`` (default ``"sample_id"``) every row gets an int64 column of
+    that name holding its global row index, the sample id the local
+    :func:`fastmask.prep.write_static` uses by default; pass ``None`` when the corpus stores
+    its own ids. Only the footers are read on the driver; the workers read the row groups
+    (the path must be visible to them).
+    """
+    from .parquet import ParquetCorpus
+
+    rd = _ray()
+    corpus = ParquetCorpus(path, column=column, columns=columns)
+    batch_size = E.positive("batch_size", batch_size)
+    pieces = [{"file": p.file, "row_group": p.row_group, "start": p.start,
+               "num_rows": p.num_rows} for p in corpus.pieces]
+    ds = rd.from_items(pieces, override_num_blocks=max(1, len(pieces)))
+    return ds.map_batches(_read_pieces, batch_format="pyarrow", batch_size=1,
+                          fn_kwargs={"corpus": corpus, "sample_id_column": sample_id_column,
+                                     "batch_size": batch_size}, **map_batches_args)
 
 
 def _check_unique(ds, sample_id_column: str) -> None:

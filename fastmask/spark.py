@@ -36,7 +36,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence
 
 from . import _engines as E
 
-__all__ = ["mask_dataframe", "write_static", "session", "worker_python"]
+__all__ = ["mask_dataframe", "read_parquet", "session", "worker_python", "write_static"]
 
 _WHAT = "fastmask.spark"
 
@@ -95,6 +95,62 @@ def _mask_batches(batches: Iterator[Any], job: E.CopyJob) -> Iterator[Any]:
     for rb in batches:
         if rb.num_rows:
             yield from job.copies(rb)
+
+
+def _spark_arrow_type(t):
+    """An Arrow type Spark can hold: unsigned integers become the next wider signed type
+    (uint64: int64, with a checked cast), nested lists alike."""
+    import pyarrow as pa
+
+    if pa.types.is_unsigned_integer(t):
+        return {8: pa.int16(), 16: pa.int32(), 32: pa.int64(), 64: pa.int64()}[t.bit_width]
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return pa.list_(_spark_arrow_type(t.value_type))
+    return t
+
+
+def _read_pieces(batches, corpus, schema, sample_id_column: Optional[str], batch_size: int):
+    """``mapInArrow`` function: the rows of the row groups whose indices come in."""
+    for b in batches:
+        for i in b.column(0).to_pylist():
+            for rb in corpus.read_piece(corpus.pieces[i], batch_size, sample_id_column):
+                yield rb.cast(schema)
+
+
+def read_parquet(spark, path: str, *, column: str = "input_ids",
+                 columns: Optional[Sequence[str]] = None,
+                 sample_id_column: Optional[str] = "sample_id", batch_size: int = 4096):
+    """A Parquet corpus (a file or a directory of shards) as a Spark ``DataFrame``, one
+    partition per row group, in the stable order of :mod:`fastmask.parquet`.
+
+    With ``sample_id_column`` (default ``"sample_id"``) every row gets a bigint column of that
+    name holding its global row index, the sample id the local
+    :func:`fastmask.prep.write_static` uses by default; pass ``None`` when the corpus stores
+    its own ids. Unsigned integer columns become the next wider signed type (Spark has no
+    unsigned types). Only the footers are read on the driver; the workers read the row groups
+    (the path must be visible to them). ``spark.read.parquet`` reads the same rows but numbers
+    none of them.
+    """
+    import pyarrow as pa
+
+    from .parquet import ParquetCorpus
+
+    _pyspark()
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    corpus = ParquetCorpus(path, column=column, columns=columns)
+    batch_size = E.positive("batch_size", batch_size)
+    fields = [pa.field(f.name, _spark_arrow_type(f.type)) for f in corpus.schema]
+    if sample_id_column is not None:
+        fields.insert(0, pa.field(sample_id_column, pa.int64()))
+    schema = pa.schema(fields)
+    n = max(1, len(corpus.pieces))
+    ids = spark.range(0, len(corpus.pieces), numPartitions=n)
+    with _workers_run(spark):
+        return ids.mapInArrow(functools.partial(_read_pieces, corpus=corpus, schema=schema,
+                                                sample_id_column=sample_id_column,
+                                                batch_size=batch_size),
+                              from_arrow_schema(schema))
 
 
 def _check_unique(df, sample_id_column: str) -> None:

@@ -102,6 +102,28 @@ def assert_same_as_local(out_table, table, m, epochs, layout="dense"):
         assert (r["token_type_ids"], r["next_sentence_label"]) == by_id[r["sample_id"]]
 
 
+def parquet_shards(root, table):
+    """``table`` without its sample ids, cut into three shard files (row groups of 10 rows),
+    token ids stored as uint16; returns the local iter_static rows of it (ids = row index)."""
+    from fastmask.prep import iter_static
+
+    t = table.drop(["sample_id"])
+    t = t.set_column(0, "input_ids", t.column("input_ids").cast(pa.list_(pa.uint16())))
+    for k, (a, b) in enumerate([(0, 40), (40, 41), (41, t.num_rows)]):
+        os.makedirs(os.path.join(root, f"s{k}"), exist_ok=True)
+        pq.write_table(t.slice(a, b - a), os.path.join(root, f"s{k}", "part.parquet"),
+                       row_group_size=10)
+    return pa.Table.from_batches(list(iter_static(t, masker(), dupe_factor=2)))
+
+
+def assert_same_rows(got, want):
+    key = [("copy", "ascending"), ("sample_id", "ascending")]
+    got = got.sort_by(key)
+    want = want.sort_by(key)
+    for c in want.column_names:
+        assert got.column(c).to_pylist() == want.column(c).to_pylist(), c
+
+
 def read_dir(path):
     from fastmask.parquet import ParquetCorpus
 
@@ -257,6 +279,15 @@ def test_ray_bad_ids(ray_cluster, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_ray_read_parquet_numbers_rows_like_local(ray_cluster, tmp_path):
+    from fastmask.ray import read_parquet, write_static
+
+    want = parquet_shards(str(tmp_path / "in"), corpus(seed=4))
+    ds = read_parquet(str(tmp_path / "in"), batch_size=7)
+    write_static(ds, str(tmp_path / "out"), masker(), dupe_factor=2, batch_size=16)
+    assert_same_rows(read_dir(tmp_path / "out"), want)
+
+
 def test_ray_worker_killed_mid_job_is_retried(ray_cluster, tmp_path):
     """A worker process dies (SIGKILL) while masking the batch holding sample id 60; Ray
     retries the task and the written rows equal a clean run's."""
@@ -376,6 +407,16 @@ def test_spark_bad_ids(spark, tmp_path):
         write_static(spark_df(spark, t, 3, 1000), str(tmp_path / "dup"), masker(),
                      check_unique=True)
     assert os.listdir(tmp_path) == []
+
+
+def test_spark_read_parquet_numbers_rows_like_local(spark, tmp_path):
+    from fastmask.spark import read_parquet, write_static
+
+    want = parquet_shards(str(tmp_path / "in"), corpus(seed=4))
+    df = read_parquet(spark, str(tmp_path / "in"), batch_size=7)
+    assert dict(df.dtypes)["input_ids"] == "array<int>"  # uint16 widened
+    write_static(df, str(tmp_path / "out"), masker(), dupe_factor=2)
+    assert_same_rows(read_dir(tmp_path / "out"), want)
 
 
 def test_spark_task_failing_first_attempt_is_retried(spark, tmp_path):
