@@ -15,7 +15,9 @@ hands them to a collator. Both collators get the same examples and return torch 
   multiprocessing pickler moves the tensors to shared memory and writes handles), int64
   against ``dtype="int32"``. The main process's side shows in the DataLoader figures.
 * ``dataloader``: batches per second of a DataLoader over a list of 2048 dict examples
-  (8 batches of 256 per epoch), num_workers 0 and 2 (persistent), for both collators.
+  (8 batches of 256 per epoch), num_workers 0 and 2 (persistent), for both collators and the
+  floor collate of ``fastmask bench`` (it only allocates its outputs, in shared memory in a
+  worker: the DataLoader's own limit).
 
 Run: ``python -m pytest benches/bench_torch.py`` (pytest-benchmark prints each group side by
 side), or ``python benches/bench_torch.py`` for a short summary table.
@@ -107,6 +109,7 @@ COLLATORS: Dict[str, Callable[[], Any]] = {
     "fastmask int32": lambda: fm_collator(dtype="int32"),
     "fastmask flatten": lambda: fm_collator(flatten=True),
     "hf": hf_collator,
+    "shm floor": bm.SharedFloorCollate,  # only allocates its outputs (in shared memory in a worker)
 }
 
 
@@ -237,7 +240,7 @@ def one_epoch(loader) -> int:
 
 
 @pytest.mark.parametrize("workers", [0, 2])
-@pytest.mark.parametrize("name", ["fastmask", "fastmask int32", "hf"])
+@pytest.mark.parametrize("name", ["fastmask", "fastmask int32", "hf", "shm floor"])
 def test_dataloader(benchmark, name, workers):
     loader = make_loader(name, workers)
     assert one_epoch(loader) == LOADER_BATCHES  # starts persistent workers, warms up
@@ -304,7 +307,7 @@ def main() -> None:
         rows.append(("worker side of sending a batch", dtype, f"{ms:.3f} ms",
                      f"{nbytes / 2**20:.2f} MiB"))
     for workers in (0, 2):
-        for name in ("fastmask", "fastmask int32", "hf"):
+        for name in ("fastmask", "fastmask int32", "hf", "shm floor"):
             loader = make_loader(name, workers)
             one_epoch(loader)
             t0 = time.perf_counter()

@@ -75,6 +75,10 @@ def test_span_lengths_alone_means_span_selection():
     ("mask_replace_prob + random_replace_prob must be <= 1, got 0.9 + 0.2", None,
      "--mask-replace-prob + --random-replace-prob must be <= 1, got 0.9 + 0.2"),
     ("mask_token_id=70 is outside [0, 50)", None, "--mask-token-id 70 is outside [0, 50)"),
+    # paths and longer names are left alone
+    ("cannot read /data/seed/selection.jsonl or C:\\epoch\\x; see max_lengths and seed.",
+     {"max_length": "--max-seq-length"},
+     "cannot read /data/seed/selection.jsonl or C:\\epoch\\x; see max_lengths and --seed."),
 ])
 def test_flag_message(message, flags, want):
     assert A.flag_message(message, flags) == want
@@ -96,3 +100,21 @@ def test_bench_engine_is_found_before_and_after_the_move(monkeypatch):
     fake.__spec__ = importlib.machinery.ModuleSpec("fastmask.bench", None)
     monkeypatch.setitem(sys.modules, "fastmask.bench", fake)
     assert engine() is fake
+
+
+# every public name of the former fastmask/cli.py and fastmask/prep.py modules
+OLD_CLI = ("BENCH_DESCRIPTION DEMO_DESCRIPTION DEMO_SENTENCES PROG SHOW_DESCRIPTION SPECIALS "
+           "SimpleWordPiece Style TextTokenizer UsageError build_parser cache_dir cmd_bench "
+           "cmd_demo cmd_show demo_corpus legend load_text_tokenizer main mask_texts render")
+OLD_PREP = ("INPUT_FORMATS OUTPUT_FORMATS PrepStats UsageError add_parser as_table iter_static "
+            "main run write_static")
+
+
+def test_public_names_stay_importable():
+    import fastmask.cli
+    import fastmask.prep
+
+    assert [n for n in OLD_CLI.split() if not hasattr(fastmask.cli, n)] == []
+    assert [n for n in OLD_PREP.split() if not hasattr(fastmask.prep, n)] == []
+    assert fastmask.prep.UsageError is fastmask.cli.UsageError
+    assert issubclass(fastmask.prep.UsageError, ValueError)

@@ -137,3 +137,21 @@ def test_small_run_summary(tmp_path, capsys):
     assert "wrote 1 row (1 sample x 1 copy, 7 tokens)" in err
     assert "0.0 M" not in err and "copies" not in err
     assert re.search(r"\((\d+(\.\d+)? [kMG] )?tokens/s\)|too fast to time", err)
+
+
+@pytest.mark.parametrize("hidden, extra, what", [
+    ("datasets", ["--output-format", "hf"], "a saved Hugging Face dataset needs the 'datasets'"),
+    ("tokenizers", ["--tokenizer", "tokenizer.json"], "--tokenizer needs the 'tokenizers'"),
+])
+def test_other_missing_packages_give_the_install_hint(tmp_path, hidden, extra, what):
+    src = jsonl(tmp_path / "in.jsonl")
+    argv = ["prep", src, "-o", str(tmp_path / "out"), "--vocab-size", "50", "--mask-token-id",
+            "4", "--no-progress", *extra]
+    code = (f"import sys; sys.modules[{hidden!r}] = None; from fastmask.cli import main; "
+            f"sys.exit(main({argv!r}))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env(),
+                       timeout=120, cwd=str(tmp_path))
+    assert p.returncode == 2, p.stderr
+    assert what in p.stderr and "pip install 'fastmask[prep]'" in p.stderr
+    assert "Traceback" not in p.stderr
+    assert not (tmp_path / "out").exists()

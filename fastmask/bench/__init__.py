@@ -9,7 +9,8 @@ numbers into JSON, a text report and a PNG chart.
 The modules, from the bottom up: ``common`` (constants, :class:`BenchError`), ``machine``,
 ``corpus`` (synthetic tokens, token files), ``data`` (:class:`DataSource`, scenarios and their
 batches), ``baseline`` (the NumPy peer), ``peers``, ``timing``, ``progress``, ``runner``
-(:func:`run`), ``results`` (JSON), ``report`` (text) and ``chart`` (PNG).
+(:func:`run`), ``loader`` (the DataLoader scenario), ``verify`` (output checks), ``results``
+(JSON), ``report`` (text) and ``chart`` (PNG).
 
 Nothing here needs more than NumPy: Hugging Face's collator, torch, tqdm and matplotlib are
 used when they are installed and skipped, with a note saying how to install them, when not.
@@ -36,6 +37,7 @@ from .corpus import (
                      synthetic_lengths,
 )
 from .data import DataSource, Scenario, ScenarioData, make_scenarios
+from .loader import LOADER_BATCHES, LOADER_PEERS, LOADER_WORKERS, SharedFloorCollate, run_loader
 from .machine import default_threads, machine_info, machine_line, other_cpu_share
 from .peers import (
                      OTHER_MASKING,
@@ -55,14 +57,16 @@ from .peers import (
 )
 from .progress import Progress
 from .report import (
+                     floor_table,
                      format_report,
                      headline_table,
+                     loader_table,
                      matrix_table,
                      scaling_lines,
                      timing_line,
 )
 from .results import load_json, save_json, validate_results
-from .runner import Settings, run, token_scaling
+from .runner import FLOOR_OF, Settings, floor_ratios, run, token_scaling
 from .timing import (
                      HEADLINE_CALLS,
                      HEADLINE_WARMUP,
@@ -86,8 +90,10 @@ __all__ = [
     "Timing", "time_steady", "time_fresh", "batches_for", "headline_timing", "HEADLINE_CALLS",
     "HEADLINE_WARMUP",
     "Progress",
-    "Settings", "run", "token_scaling",
+    "Settings", "run", "token_scaling", "floor_ratios", "FLOOR_OF",
+    "LOADER_PEERS", "LOADER_WORKERS", "LOADER_BATCHES", "SharedFloorCollate", "run_loader",
     "save_json", "load_json", "validate_results",
-    "format_report", "headline_table", "matrix_table", "scaling_lines", "timing_line",
+    "format_report", "headline_table", "floor_table", "loader_table", "matrix_table",
+    "scaling_lines", "timing_line",
     "plot_chart", "chart_figure",
 ]

@@ -265,7 +265,7 @@ class HFWholeWordPeer(HFPeer):
 
 class PadFloorPeer(Peer):
     name = "pad-floor"
-    label = "floor: pad only (fastmask.pad, no masking)"
+    label = "floor for lists: pad only (fastmask.pad, no masking)"
     kind = "floor"
 
     def prepare(self, data, ctx):
@@ -285,7 +285,7 @@ class PadFloorPeer(Peer):
 
 class CopyFloorPeer(Peer):
     name = "copy-floor"
-    label = "floor: copy the 3 output arrays"
+    label = "floor for arrays: write the 3 padded outputs"
     kind = "floor"
 
     def prepare(self, data, ctx):

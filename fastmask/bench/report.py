@@ -9,28 +9,25 @@ from .machine import machine_line
 from .peers import SHORT
 
 
+def _by_size(x: float, steps: Sequence[Tuple[float, str]], smallest: str) -> str:
+    """``x`` in the format of the first step whose bound it reaches."""
+    for bound, fmt in steps:
+        if x >= bound:
+            return fmt.format(x)
+    return smallest.format(x)
+
+
 def _fmt_ms(ms: Optional[float]) -> str:
     if ms is None:
         return "—"
-    if ms >= 1000:
-        return f"{ms:,.0f}"
-    if ms >= 100:
-        return f"{ms:.0f}"
-    if ms >= 10:
-        return f"{ms:.1f}"
-    if ms >= 1:
-        return f"{ms:.2f}"
-    return f"{ms:.3f}"
+    return _by_size(ms, ((1000, "{:,.0f}"), (100, "{:.0f}"), (10, "{:.1f}"), (1, "{:.2f}")),
+                    "{:.3f}")
 
 
 def _fmt_ratio(x: Optional[float]) -> str:
     if x is None:
         return ""
-    if x >= 100:
-        return f"{x:,.0f}x"
-    if x >= 10:
-        return f"{x:.0f}x"
-    return f"{x:.2f}x" if x < 1 else f"{x:.1f}x"
+    return _by_size(x, ((100, "{:,.0f}x"), (10, "{:.0f}x"), (1, "{:.1f}x")), "{:.2f}x")
 
 
 def _fmt_tokens(n: float) -> str:
@@ -179,6 +176,61 @@ def scaling_lines(doc: Dict[str, Any]) -> List[str]:
     return out
 
 
+def floor_table(doc: Dict[str, Any], scenario_id: Optional[str] = None) -> List[str]:
+    """fastmask's time over the floor of each input form at the headline's sizes (or those of
+    ``scenario_id``), one row per masking kind and input form."""
+    sid = scenario_id or doc.get("headline")
+    sc = next((s for s in doc["scenarios"] if s["id"] == sid), None)
+    if sc is None:
+        return []
+    info = {s["id"]: s for s in doc["scenarios"]}
+    rows = []
+    for r in doc.get("floors", []):
+        s = info.get(r["scenario"])
+        if s is None or (s["batch_size"], s["max_length"]) != (sc["batch_size"],
+                                                                sc["max_length"]):
+            continue
+        words = r.get("vs_tokens")
+        rows.append([s["inputs"], "whole-word" if s["masking"] == "words" else "token",
+                     _fmt_ms(r["fastmask_ms"]), _fmt_ms(r.get("pad_floor_ms")),
+                     _fmt_ms(r.get("copy_floor_ms")), SHORT.get(r["floor"], r["floor"]),
+                     _fmt_ratio(r.get("vs_floor")), _fmt_ratio(r.get("vs_floor_min")),
+                     _fmt_ratio(words) if words else ""])
+    if not rows:
+        return []
+    title = (f"fastmask against its floor, {sc['batch_size']} sequences x <={sc['max_length']} "
+             "tokens (floor: lists = fastmask.pad reading them; arrays = writing the three "
+             "padded outputs)")
+    return [title] + _table(["inputs", "masking", "fastmask ms", "pad floor ms", "copy floor ms",
+                             "floor", "fastmask / floor", "of minima", "words / tokens"],
+                            rows, "llrrrlrrr")
+
+
+def loader_table(doc: Dict[str, Any]) -> List[str]:
+    """The DataLoader scenario: batches per second by collator and worker count."""
+    rows_doc = doc.get("loader") or []
+    if not rows_doc:
+        return []
+    workers = sorted({r["workers"] for r in rows_doc})
+    rows = []
+    for name in dict.fromkeys(r["peer"] for r in rows_doc):
+        row = [next(r["label"] for r in rows_doc if r["peer"] == name)]
+        for w in workers:
+            r = next((x for x in rows_doc if x["peer"] == name and x["workers"] == w), None)
+            if r is None or not r.get("batches_per_s"):
+                row.append("—")
+            elif name == "shm-floor" or not r.get("vs_floor"):
+                row.append(f"{r['batches_per_s']:,.0f}")
+            else:
+                row.append(f"{r['batches_per_s']:,.0f} ({_fmt_ratio(r['vs_floor'])})")
+        rows.append(row)
+    first = rows_doc[0]
+    title = (f"DataLoader, {first['scenario']}: batches/s over epochs of "
+             f"{first['batches_per_epoch']} batches (share of the floor's rate)")
+    return [title] + _table(["collate_fn"] + [f"{w} workers" for w in workers], rows,
+                            "l" + "r" * len(workers))
+
+
 def timing_line(st: Dict[str, Any]) -> str:
     """How the numbers were taken, in one line."""
     def plural(n: int, word: str) -> str:
@@ -216,8 +268,10 @@ def format_report(doc: Dict[str, Any], sections: Sequence[str] = ("headline", "m
         lines.append(f"warning: the 1-minute load average was {load:.2f} when the run started; "
                      "other processes were using the CPUs, so times may be inflated")
     if "headline" in sections and doc.get("headline"):
-        lines.append("")
-        lines += headline_table(doc)
+        for block in (floor_table(doc), headline_table(doc), loader_table(doc)):
+            if block:
+                lines.append("")
+                lines += block
     if "matrix" in sections:
         for m in ("tokens", "words"):
             ids = {s["id"] for s in doc["scenarios"] if s["masking"] == m}

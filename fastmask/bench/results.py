@@ -79,6 +79,13 @@ def validate_results(doc: Any) -> List[str]:
     for key in ("tokens", "threads"):
         if not isinstance(doc["scaling"].get(key), list):
             problems.append(f"scaling.{key} is missing or not a list")
+    for key in ("floors", "loader"):  # added after the first layout: optional
+        if key in doc and not isinstance(doc[key], list):
+            problems.append(f"{key!r} is not a list")
+    for i, r in enumerate(doc.get("loader") or []):
+        if not isinstance(r, dict) or not isinstance(r.get("workers"), int) or \
+                not isinstance(r.get("peer"), str):
+            problems.append(f"loader[{i}] needs a 'peer' name and a 'workers' count")
     return problems
 
 

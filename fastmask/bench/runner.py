@@ -14,6 +14,7 @@ import numpy as np
 
 from .common import BATCH_SIZES, DEFAULT_INPUTS, HEADLINE, MASKINGS, MAX_LENGTHS, SCHEMA
 from .data import DataSource, Scenario, ScenarioData, make_scenarios
+from .loader import LOADER_BATCHES, LOADER_PEERS, LOADER_WORKERS, run_loader
 from .machine import _cpu_snapshot, machine_info, other_cpu_share
 from .peers import OTHER_MASKING, PEERS, Context, FastmaskPeer, Peer, _hf_return_tensors
 from .progress import Progress
@@ -46,6 +47,10 @@ class Settings:
     dtype: str = "int64"
     reference_max_tokens: int = 100_000
     hf_wwm_max_cells: int = 1 << 28
+    #: DataLoader scenario (on the headline scenario, token masking of lists): worker counts;
+    #: () = none
+    loader_workers: Tuple[int, ...] = LOADER_WORKERS
+    loader_batches: int = LOADER_BATCHES  # batches per DataLoader epoch
     command: str = ""
 
 
@@ -127,6 +132,10 @@ def run(settings: Settings, source: Optional[DataSource] = None,
     steps = sum(len(ps) for _, ps in plan)
     steps += sum(len([p for p in ps if sc in fresh_set]) for sc, ps in plan)
     steps += len(thread_scs) * len(settings.threads)
+    loader_sc = headline if headline is not None and headline.masking == "tokens" and \
+        headline.inputs == "list" and settings.loader_workers else None
+    loader_names = [n for n in LOADER_PEERS if n != "hf" or "hf" in settings.peers]
+    steps += 1 if loader_sc else 0
 
     scen_doc: List[Dict[str, Any]] = []
     results: List[Dict[str, Any]] = []
@@ -185,6 +194,16 @@ def run(settings: Settings, source: Optional[DataSource] = None,
                     r["processes"] = len(runs)
                     results.append(r)
                 bar.update()
+        loader_doc: List[Dict[str, Any]] = []
+        if loader_sc is not None:
+            bar.set(f"{loader_sc.id} · DataLoader")
+            data = ScenarioData(source, loader_sc, batches_for(0.68 * loader_sc.batch_size *
+                                                               loader_sc.max_length))
+            loader_doc, why = run_loader(data, ctx, settings.timing, settings.loader_workers,
+                                         loader_names, settings.loader_batches, log)
+            skipped += why
+            del data
+            bar.update()
 
     _add_ratios(results, scen_doc)
     share = other_cpu_share(cpu_start, _cpu_snapshot())
@@ -206,6 +225,8 @@ def run(settings: Settings, source: Optional[DataSource] = None,
             "reference_max_tokens": settings.reference_max_tokens,
             "hf_wwm_max_cells": settings.hf_wwm_max_cells,
             "hf_return_tensors": _hf_return_tensors(),
+            "loader_workers": list(settings.loader_workers) if loader_sc else [],
+            "loader_batches": settings.loader_batches,
         },
         "headline": headline.id if headline else None,
         "peers": peers_doc,
@@ -214,6 +235,8 @@ def run(settings: Settings, source: Optional[DataSource] = None,
         "skipped": skipped,
         "scaling": {"tokens": token_scaling(results, scen_doc),
                     "threads": _thread_speedups(thread_doc)},
+        "floors": floor_ratios(results, scen_doc),
+        "loader": loader_doc,
         "notes": _notes(peers_doc),
     }
     return doc
@@ -228,6 +251,49 @@ def _add_ratios(results: List[Dict[str, Any]], scenarios: List[Dict[str, Any]]) 
         r["mtok_per_s"] = tokens[r["scenario"]] / (ms * 1e3) if ms > 0 else None
         b = base.get((r["scenario"], r["mode"]))
         r["vs_fastmask"] = ms / b if b else None
+
+
+#: The floor that bounds fastmask on each input form: lists must at least be read and padded
+#: (``fastmask.pad``); arrays need no reading, so the floor is writing the three outputs.
+FLOOR_OF = {"list": "pad-floor", "arrays": "pad-floor", "ndarray": "copy-floor",
+            "ragged": "copy-floor"}
+
+
+def floor_ratios(results: Sequence[Dict[str, Any]],
+                 scenarios: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """For every scenario fastmask ran in (steady state): its time over each floor's, measured
+    in the same run (medians, and minima: the ratio on a busy machine), the floor that bounds
+    its input form (:data:`FLOOR_OF`), and for whole-word masking its time over token
+    masking's in the same sizes and form."""
+    steady = {(r["scenario"], r["peer"]): r for r in results if r["mode"] == "steady"}
+    info = {s["id"]: s for s in scenarios}
+    ids = {(s["batch_size"], s["max_length"], s["masking"], s["inputs"]): s["id"]
+           for s in scenarios}
+    out = []
+    for s in scenarios:
+        fm = steady.get((s["id"], "fastmask"))
+        if fm is None:
+            continue
+        row: Dict[str, Any] = {"scenario": s["id"], "inputs": s["inputs"],
+                               "masking": s["masking"], "floor": FLOOR_OF[s["inputs"]],
+                               "fastmask_ms": fm["median_ms"], "fastmask_min_ms": fm["min_ms"]}
+        for floor in ("pad-floor", "copy-floor"):
+            f = steady.get((s["id"], floor))
+            key = floor.replace("-", "_")
+            row[f"{key}_ms"] = f["median_ms"] if f else None
+            row[f"vs_{key}"] = fm["median_ms"] / f["median_ms"] if f and f["median_ms"] else None
+            row[f"vs_{key}_min"] = fm["min_ms"] / f["min_ms"] if f and f["min_ms"] else None
+        key = row["floor"].replace("-", "_")
+        row["vs_floor"], row["vs_floor_min"] = row[f"vs_{key}"], row[f"vs_{key}_min"]
+        row["vs_tokens"] = None
+        if s["masking"] == "words":
+            tid = ids.get((s["batch_size"], s["max_length"], "tokens", s["inputs"]))
+            t = steady.get((tid, "fastmask")) if tid in info else None
+            if t and t["median_ms"]:
+                row["vs_tokens"] = fm["median_ms"] / t["median_ms"]
+                row["vs_tokens_min"] = fm["min_ms"] / t["min_ms"] if t["min_ms"] else None
+        out.append(row)
+    return out
 
 
 def token_scaling(results: Sequence[Dict[str, Any]],
@@ -292,6 +358,12 @@ def _notes(peers_doc: List[Dict[str, Any]]) -> List[str]:
         notes.append("HF whole-word masking needs offset_mapping, which tokenizer.pad does "
                      "not pad: its examples are pre-padded to the batch's longest sequence "
                      "outside the timing. It also forces mask_replace_prob=1.")
+    notes.append("fastmask / floor divides fastmask's time by the floor of its input form, "
+                 "measured in the same run: lists by fastmask.pad reading the lists, arrays by "
+                 "writing the three padded outputs; 'of minima' divides the minimum times.")
+    notes.append("DataLoader: median epoch time over persistent-worker epochs after one "
+                 "untimed epoch; the floor collate only allocates its outputs (in shared "
+                 "memory in a worker), so its rate is the DataLoader's own limit.")
     if "reference" in names:
         notes.append("The pure-Python reference runs only on list inputs and small batches "
                      "(--reference-max-tokens).")

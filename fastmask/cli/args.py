@@ -261,9 +261,10 @@ def flag_message(message: str, flags: Optional[Dict[str, str]] = None) -> str:
     names = [k for k in table if "=" not in k]
     if not names:
         return message
-    pattern = re.compile(r"(?<![\w\-.\[])(" + "|".join(sorted(map(re.escape, names), key=len,
-                                                              reverse=True)) +
-                         r")(?:=(True|False|[^\s,;)]+))?(?![\w\[])")
+    # not inside a longer name, a flag or a path (``/data/seed/x.jsonl``, ``seed.txt``)
+    pattern = re.compile(r"(?<![\w\-./\\\[])(" + "|".join(sorted(map(re.escape, names), key=len,
+                                                                  reverse=True)) +
+                         r")(?:=(True|False|[^\s,;)]+))?(?![\w\[/\\]|\.\w)")
 
     def sub(m: "re.Match[str]") -> str:
         flag, value = table[m.group(1)], m.group(2)

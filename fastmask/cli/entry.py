@@ -7,7 +7,6 @@ missing optional package), 1 when something fails while running, 130 on Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from typing import Optional, Sequence
@@ -42,7 +41,7 @@ def _add_prep(sub) -> None:
     """Registers ``fastmask prep`` (its module imports without its optional packages; a broken
     module still gets a ``prep`` entry that reports the error)."""
     try:
-        command = importlib.import_module("fastmask.prep.command")
+        from ..prep import command
     except Exception as e:
         err = f"{type(e).__name__}: {e}"
         p = sub.add_parser("prep", help="prepare a corpus (unavailable: see --help)",

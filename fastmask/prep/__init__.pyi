@@ -1,9 +1,9 @@
-"""Type stubs of fastmask/prep.py."""
+"""Type stubs of the fastmask.prep package (its public names)."""
 
 import argparse
 from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
-from ._api import Masker
+from .._api import Masker
 
 INPUT_FORMATS: Tuple[str, ...]
 OUTPUT_FORMATS: Tuple[str, ...]

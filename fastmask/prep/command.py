@@ -33,6 +33,7 @@ INSTALL_HINT = "pip install 'fastmask[prep]'"
 
 #: Masker / write_static keywords -> the prep flags that set them (for messages).
 PREP_FLAGS = {
+    "overwrite=True (--overwrite)": "--overwrite",
     "padding='max_length'": "--pad",
     "max_length": "--max-seq-length",
     "truncation": "--truncate",
@@ -449,10 +450,13 @@ def summary_line(stats, seed: int) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m fastmask.prep ...``: the ``prep`` command on its own."""
-    from ..cli import main as cli_main
-
-    return cli_main(["prep", *(sys.argv[1:] if argv is None else argv)])
+    """``python -m fastmask.prep ...``: the ``prep`` command on its own (the same options and
+    exit codes as ``fastmask prep``)."""
+    parser = argparse.ArgumentParser(prog="fastmask")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parser(sub)
+    args = parser.parse_args(["prep", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

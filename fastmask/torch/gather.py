@@ -29,7 +29,7 @@ class Gathered:
     __slots__ = ("ids", "attention", "types", "special", "boundaries", "sids", "epochs",
                  "extras")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.ids: list = []
         self.attention: Optional[list] = None
         self.types: Optional[list] = None
@@ -53,10 +53,12 @@ def _row(value: Any) -> Any:
     return value
 
 
-def _rows(values: Optional[list]) -> Optional[list]:
-    if values is None:
-        return None
+def _rows(values: list) -> list:
     return [v if type(v) is list else _row(v) for v in values]
+
+
+def _side(values: Optional[list]) -> Optional[list]:
+    return None if values is None else _rows(values)
 
 
 def _column(examples: Sequence[Mapping], key: str) -> list:
@@ -138,9 +140,9 @@ def gather(examples: Any, whole_word: bool, sample_id_key: str, epoch_key: str) 
         g.ids = ids
         return g
     g.ids = _rows(columns.pop("input_ids"))
-    g.types = _rows(columns.pop("token_type_ids", None))
-    g.special = _rows(columns.pop("special_tokens_mask", None))
-    g.attention = _rows(columns.pop("attention_mask", None))
+    g.types = _side(columns.pop("token_type_ids", None))
+    g.special = _side(columns.pop("special_tokens_mask", None))
+    g.attention = _side(columns.pop("attention_mask", None))
     columns.pop("labels", None)
     for k in BOUNDARY_KEYS:
         if k in columns:
