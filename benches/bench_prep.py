@@ -16,6 +16,15 @@ table, as a tokenized Hugging Face dataset is. Measured, each on 1 and 2 threads
 * ``instances``: :func:`fastmask.instances.create_instances` cutting BERT NSP pairs from the
   rows taken as sentences (20 per document), ``num_proc`` = threads; tokens counted are those
   of the corpus read.
+* ``local-pq``, ``ray``, ``spark``: the same job on each engine, from the same corpus stored as
+  8 Parquet shards with a stored ``sample_id`` column (the row index) to a directory of
+  Parquet shards (snappy): locally :class:`fastmask.parquet.ParquetCorpus` read into a table
+  and :func:`fastmask.prep.write_static` (threads); ``ray.data.read_parquet`` +
+  :func:`fastmask.ray.write_static` on a local Ray cluster of 1 or 2 CPUs
+  (``ray.init(num_cpus=...)``); ``spark.read.parquet`` + :func:`fastmask.spark.write_static`
+  on a ``local[1]`` / ``local[2]`` Spark session. The three write the same rows. The
+  engines' start-up is not timed (the cluster or session is started once per worker count);
+  their per-job scheduling is.
 
 Run under pytest-benchmark with the rest of benches/ (``python -m pytest benches/bench_prep.py``)
 or on its own for a report with the projected time of 1 B tokens x dupe_factor 10::
@@ -200,6 +209,101 @@ def job_instances(table, threads: int) -> Callable[[], Any]:
     return run
 
 
+def _parquet_corpus(table, workdir: str) -> str:
+    """The corpus as 8 Parquet shards of row groups of 4096 rows, with a ``sample_id`` column
+    (the row index; written once per run)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = os.path.join(workdir, f"corpus_{table.num_rows}")
+    if not os.path.exists(path):
+        os.makedirs(path)
+        step = (table.num_rows + 7) // 8
+        ids = pa.array(np.arange(table.num_rows, dtype=np.int64))
+        t = table.append_column("sample_id", ids)  # ids stored at tokenization
+        for k in range(8):
+            pq.write_table(t.slice(k * step, step), os.path.join(path, f"part-{k}.parquet"),
+                           row_group_size=4096)
+    return path
+
+
+def job_local_pq(table, threads: int, workdir: str) -> Callable[[], Any]:
+    import pyarrow as pa
+
+    from fastmask.parquet import ParquetCorpus
+    from fastmask.prep import write_static
+
+    src = _parquet_corpus(table, workdir)
+    m = make_masker()
+
+    def run():
+        t = pa.Table.from_batches(list(ParquetCorpus(src).iter_batches()))
+        return write_static(t, os.path.join(workdir, "local-pq"), m, output_format="parquet",
+                            num_threads=threads, shard_size=max(1, table.num_rows // 8),
+                            overwrite=True)
+
+    return run
+
+
+_ENGINE: Dict[str, Any] = {}
+
+
+def _engine(kind: str, workers: int):
+    """A started Ray cluster / Spark session with ``workers`` CPUs (one at a time)."""
+    if _ENGINE.get("key") == (kind, workers):
+        return _ENGINE["handle"]
+    _stop_engine()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    if kind == "ray":
+        import ray
+
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": path}})
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        handle = ray
+    else:
+        from fastmask.spark import session
+
+        handle = session(f"local[{workers}]", "fastmask-bench", conf={
+            "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+            "spark.executorEnv.PYTHONPATH": path,
+            "spark.driver.memory": "4g"})
+        handle.sparkContext.setLogLevel("ERROR")
+    _ENGINE.update(key=(kind, workers), handle=handle)
+    return handle
+
+
+def _stop_engine() -> None:
+    key = _ENGINE.pop("key", None)
+    handle = _ENGINE.pop("handle", None)
+    if key is None:
+        return
+    if key[0] == "ray":
+        handle.shutdown()
+    else:
+        handle.stop()
+
+
+def job_engine(table, workers: int, workdir: str, kind: str) -> Callable[[], Any]:
+    src = _parquet_corpus(table, workdir)
+    m = make_masker()
+    out = os.path.join(workdir, kind)
+    handle = _engine(kind, workers)
+    if kind == "ray":
+        from fastmask.ray import write_static
+
+        def run():
+            return write_static(handle.data.read_parquet(src), out, m, overwrite=True)
+    else:
+        from fastmask.spark import write_static
+
+        def run():
+            return write_static(handle.read.parquet(src), out, m, overwrite=True)
+
+    return run
+
+
 JOBS = {
     "mask": lambda t, th, d: job_mask(t, th),
     "parquet": lambda t, th, d: job_write(t, th, d, "parquet"),
@@ -208,6 +312,9 @@ JOBS = {
     "map": job_map,
     "hf-map": job_hf_map,
     "instances": lambda t, th, d: job_instances(t, th),
+    "local-pq": job_local_pq,
+    "ray": lambda t, th, d: job_engine(t, th, d, "ray"),
+    "spark": lambda t, th, d: job_engine(t, th, d, "spark"),
 }
 
 LABELS = {
@@ -218,6 +325,9 @@ LABELS = {
     "map": "fastmask mask_batch in datasets.map",
     "hf-map": "HF DataCollatorForLanguageModeling in datasets.map",
     "instances": "fastmask NSP instances from documents (processes)",
+    "local-pq": "Parquet shards -> Parquet shards, local (threads)",
+    "ray": "Parquet shards -> Parquet shards, Ray Data (CPUs)",
+    "spark": "Parquet shards -> Parquet shards, Spark (local[N])",
 }
 
 
@@ -250,6 +360,7 @@ if pytest is not None and "pytest" in sys.modules and __name__ != "__main__":
     def workdir():
         d = tempfile.mkdtemp(prefix="fastmask-bench-prep-", dir=_bench_dir())
         yield d
+        _stop_engine()
         shutil.rmtree(d, ignore_errors=True)
 
     @pytest.mark.parametrize("threads", [1, 2])
@@ -259,6 +370,8 @@ if pytest is not None and "pytest" in sys.modules and __name__ != "__main__":
             pytest.importorskip("transformers")
         if job in ("map", "hf-map", "hf"):
             pytest.importorskip("datasets")
+        if job in ("ray", "spark"):
+            pytest.importorskip({"ray": "ray.data", "spark": "pyspark"}[job])
         rows = 20_000 if job == "hf-map" else 100_000
         table = _table(rows)
         fn = JOBS[job](table, threads, workdir)
@@ -371,6 +484,7 @@ def main(argv=None) -> int:
                       f"(this job kept {cpu / secs:.2f} cores busy, other processes "
                       f"{others / secs:.2f})", file=sys.stderr)
     finally:
+        _stop_engine()
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"fastmask {fastmask.__version__}; {bm.machine_line(bm.machine_info())}")
     print(f"corpus: synthetic, sequences of up to {MAX_LEN} tokens "

@@ -110,7 +110,8 @@ def _spark_arrow_type(t):
 
 
 def _read_pieces(batches, corpus, schema, sample_id_column: Optional[str], batch_size: int):
-    """``mapInArrow`` function: the rows of the row groups whose indices come in."""
+    """``mapInArrow`` function: the rows of the row groups whose indices come in (a
+    partition holds consecutive ones, so rows keep the corpus order)."""
     for b in batches:
         for i in b.column(0).to_pylist():
             for rb in corpus.read_piece(corpus.pieces[i], batch_size, sample_id_column):
@@ -120,8 +121,9 @@ def _read_pieces(batches, corpus, schema, sample_id_column: Optional[str], batch
 def read_parquet(spark, path: str, *, column: str = "input_ids",
                  columns: Optional[Sequence[str]] = None,
                  sample_id_column: Optional[str] = "sample_id", batch_size: int = 4096):
-    """A Parquet corpus (a file or a directory of shards) as a Spark ``DataFrame``, one
-    partition per row group, in the stable order of :mod:`fastmask.parquet`.
+    """A Parquet corpus (a file or a directory of shards) as a Spark ``DataFrame``, its row
+    groups spread over at most ``4 x defaultParallelism`` partitions, in the stable order of
+    :mod:`fastmask.parquet`.
 
     With ``sample_id_column`` (default ``"sample_id"``) every row gets a bigint column of that
     name holding its global row index, the sample id the local
@@ -144,7 +146,8 @@ def read_parquet(spark, path: str, *, column: str = "input_ids",
     if sample_id_column is not None:
         fields.insert(0, pa.field(sample_id_column, pa.int64()))
     schema = pa.schema(fields)
-    n = max(1, len(corpus.pieces))
+    # a few row groups per partition: Spark's cost per task is high next to a row group's
+    n = max(1, min(len(corpus.pieces), 4 * spark.sparkContext.defaultParallelism))
     ids = spark.range(0, len(corpus.pieces), numPartitions=n)
     with _workers_run(spark):
         return ids.mapInArrow(functools.partial(_read_pieces, corpus=corpus, schema=schema,
