@@ -3,7 +3,6 @@ scenario in every input form a peer may ask for (:class:`ScenarioData`)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
@@ -144,34 +143,28 @@ class TokenizerFacts(NamedTuple):
 
 
 def tokenizer_facts(path: str, vocab_size: Optional[int] = None) -> TokenizerFacts:
-    """Reads a tokenizer.json: its vocabulary size (``vocab_size`` when given), mask and pad
-    ids, special ids and whole-word table. The one place the benchmark reads a tokenizer."""
-    if importlib.util.find_spec("tokenizers") is None:
-        raise BenchError("reading a tokenizer.json needs the 'tokenizers' package: "
-                         "pip install tokenizers")
+    """Reads a tokenizer.json through :func:`fastmask.vocab.read_vocab` (the one vocabulary
+    reader): its vocabulary size (``vocab_size`` when given), mask and pad ids, special ids and
+    whole-word table."""
+    from ..vocab import VocabError, read_vocab
+
     if not os.path.isfile(path):
         raise BenchError(f"tokenizer file {path!r} does not exist")
-    from tokenizers import Tokenizer
-
     try:
-        tok = Tokenizer.from_file(path)
-    except Exception as e:
+        facts = read_vocab(path)
+    except (VocabError, ImportError) as e:
         raise BenchError(f"cannot load tokenizer file {path!r}: {e}") from None
-    vocab = tok.get_vocab(with_added_tokens=True)
-    size = vocab_size or max(tok.get_vocab_size(with_added_tokens=True),
-                             max(vocab.values()) + 1)
-    mask_id = next((vocab[t] for t in ("[MASK]", "<mask>", "<MASK>") if t in vocab), None)
-    pad_id = next((vocab[t] for t in ("[PAD]", "<pad>") if t in vocab), None)
-    specials = tuple(sorted(i for i, t in tok.get_added_tokens_decoder().items() if t.special))
+    size = vocab_size or facts.vocab_size
     notes: List[str] = []
     table = None
     try:
         from .. import words
 
-        table = words.word_table(tok, vocab_size=size)
+        table = words.word_table(facts.source, vocab_size=size)
     except Exception as e:  # an unusual vocabulary: whole-word scenarios are skipped
         notes.append(f"no word table for {path}: {e}")
-    return TokenizerFacts(int(size), mask_id, pad_id, specials, table, notes)
+    return TokenizerFacts(int(size), facts.mask_token_id, facts.pad_token_id, facts.special_ids,
+                          table, notes)
 
 
 # =================================================================================================
