@@ -151,8 +151,7 @@ class CopyJob:
         import pyarrow as pa
 
         empty = pa.RecordBatch.from_pylist([], schema=input_schema)
-        self.schema = next(iter(self.copies(empty, "the input schema")), None).schema \
-            if self.epochs else None
+        self.schema = next(self.copies(empty, "the input schema")).schema
         return self
 
     def copy(self, rb, ids: np.ndarray, epoch: int, where: str):
