@@ -25,8 +25,6 @@ import numpy as np
 SAMPLE_ID_LIMIT = 1 << 48
 #: Per-row label columns carried into the output when present.
 LABEL_COLUMNS = ("next_sentence_label", "sentence_order_label")
-#: Input columns that only guide the masking and are not written.
-GUIDE_COLUMNS = ("special_tokens_mask", "word_ids", "word_starts")
 #: Name of the file describing a finished output directory (written last).
 MARKER = "_fastmask.json"
 
