@@ -25,8 +25,6 @@ import numpy as np
 SAMPLE_ID_LIMIT = 1 << 48
 #: Per-row label columns carried into the output when present.
 LABEL_COLUMNS = ("next_sentence_label", "sentence_order_label")
-#: Input columns that only guide the masking and are not written.
-GUIDE_COLUMNS = ("special_tokens_mask", "word_ids", "word_starts")
 #: Name of the file describing a finished output directory (written last).
 MARKER = "_fastmask.json"
 
@@ -151,8 +149,7 @@ class CopyJob:
         import pyarrow as pa
 
         empty = pa.RecordBatch.from_pylist([], schema=input_schema)
-        self.schema = next(iter(self.copies(empty, "the input schema")), None).schema \
-            if self.epochs else None
+        self.schema = next(self.copies(empty, "the input schema")).schema
         return self
 
     def copy(self, rb, ids: np.ndarray, epoch: int, where: str):

@@ -79,7 +79,8 @@ class ParquetCorpus:
         columns: the columns to read (default: all); ``column`` is always read.
 
     Only the footers are read when it is built: ``num_rows``, ``pieces`` and ``schema`` (the
-    first file's, for the read columns) cost no data reads.
+    first file's, for the read columns) cost no data reads. ``files`` (and the pieces' paths)
+    are absolute.
     """
 
     def __init__(self, path: str, column: str = "input_ids",
@@ -88,7 +89,8 @@ class ParquetCorpus:
 
         self.path = os.fspath(path)
         self.column = column
-        self.files = parquet_files(self.path)
+        # absolute: workers of an engine read the pieces from their own working directory
+        self.files = [os.path.abspath(f) for f in parquet_files(self.path)]
         if not self.files:
             raise FileNotFoundError(f"no Parquet files ({', '.join(PARQUET_SUFFIXES)}) under "
                                     f"{self.path}")

@@ -78,7 +78,9 @@ def read_parquet(path: str, *, column: str = "input_ids", columns: Optional[Sequ
     that name holding its global row index, the sample id the local
     :func:`fastmask.prep.write_static` uses by default; pass ``None`` when the corpus stores
     its own ids. Only the footers are read on the driver; the workers read the row groups
-    (the path must be visible to them).
+    (the path must be visible to them). The ids do not depend on scheduling; the order in
+    which Ray hands out the blocks does, unless ``DataContext.execution_options.preserve_order``
+    is set.
     """
     from .parquet import ParquetCorpus
 

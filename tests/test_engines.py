@@ -279,6 +279,25 @@ def test_ray_bad_ids(ray_cluster, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def _interrupt(*args, **kw):
+    raise KeyboardInterrupt
+
+
+def test_ray_interrupted_write_leaves_nothing(ray_cluster, tmp_path, monkeypatch):
+    """Ctrl-C after the engine wrote its files, before the output is published: no output,
+    no staging directory; an existing output is kept."""
+    from fastmask.ray import write_static
+
+    t = corpus(seed=5)
+    (tmp_path / "old").mkdir()
+    monkeypatch.setattr(_engines, "footer_counts", _interrupt)
+    for name, overwrite in (("new", False), ("old", True)):
+        with pytest.raises(KeyboardInterrupt):
+            write_static(ray_ds(ray_cluster, t, 2), str(tmp_path / name), masker(),
+                         overwrite=overwrite)
+    assert sorted(os.listdir(tmp_path)) == ["old"] and os.listdir(tmp_path / "old") == []
+
+
 def test_ray_read_parquet_numbers_rows_like_local(ray_cluster, tmp_path):
     from fastmask.ray import read_parquet, write_static
 
@@ -406,6 +425,16 @@ def test_spark_bad_ids(spark, tmp_path):
     with pytest.raises(ValueError, match="sample id 10 occurs 2 times"):
         write_static(spark_df(spark, t, 3, 1000), str(tmp_path / "dup"), masker(),
                      check_unique=True)
+    assert os.listdir(tmp_path) == []
+
+
+def test_spark_interrupted_write_leaves_nothing(spark, tmp_path, monkeypatch):
+    from fastmask.spark import write_static
+
+    t = corpus(seed=5)
+    monkeypatch.setattr(_engines, "footer_counts", _interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_static(spark_df(spark, t, 2, 1000), str(tmp_path / "new"), masker())
     assert os.listdir(tmp_path) == []
 
 

@@ -26,7 +26,7 @@ def shard_tree(root):
     names = ["b/part-1.parquet", "a/z/part-0.parquet", "a.parquet", "b/part-0.parquet",
              "a/part-9.pq", "c/deep/er/x.parquet"]
     want_order = sorted(names, key=lambda p: tuple(p.split("/")))
-    for k, name in enumerate(names):
+    for name in names:
         start = 100 * want_order.index(name)
         write(os.path.join(root, name),
               pa.table({"input_ids": pa.array(rows(10, start), pa.list_(pa.int32())),
@@ -65,6 +65,16 @@ def test_batches_follow_file_order_and_never_exceed_batch_size(tmp_path):
         assert t.column("row").to_pylist() == list(range(60))
         assert t.column("input_ids").to_pylist() == \
             [r for k in range(6) for r in rows(10, 100 * k)]
+
+
+def test_relative_paths_become_absolute(tmp_path, monkeypatch):
+    shard_tree(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    c = ParquetCorpus("b")
+    assert c.files == [str(tmp_path / "b" / "part-0.parquet"),
+                       str(tmp_path / "b" / "part-1.parquet")]
+    monkeypatch.chdir(tmp_path / "a")  # a worker elsewhere still finds the files
+    assert sum(b.num_rows for b in c.iter_batches()) == 20
 
 
 def test_read_one_piece_and_columns(tmp_path):
