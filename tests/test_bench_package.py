@@ -2,7 +2,6 @@
 sizes, and no import cycles between its modules."""
 
 import ast
-import importlib
 import os
 
 import fastmask.bench as bench
@@ -21,12 +20,6 @@ def test_the_command_line_names_are_exported():
         assert name in bench.__all__ and hasattr(bench, name), name
     for name in bench.__all__:
         assert hasattr(bench, name), name
-
-
-def test_the_earlier_module_re_exports_the_same_objects():
-    old = importlib.import_module("fastmask.benchmarking")
-    for name in bench.__all__:
-        assert getattr(old, name) is getattr(bench, name), name
 
 
 def _modules():

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from fastmask import benchmarking as bm
+from fastmask import bench as bm
 from fastmask import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(cli.__file__)))

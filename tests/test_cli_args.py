@@ -3,9 +3,6 @@ prep (same names, same defaults, old spellings kept as aliases), messages in fla
 the benchmark-engine import that works before and after the engine moves."""
 
 import argparse
-import importlib.machinery
-import sys
-import types
 
 import pytest
 
@@ -91,15 +88,10 @@ def test_fresh_seed_is_stored():
     assert A.resolve_seed(argparse.Namespace(seed=5)) == 5
 
 
-def test_bench_engine_is_found_before_and_after_the_move(monkeypatch):
-    from fastmask import benchmarking
+def test_bench_engine_is_the_bench_package():
+    from fastmask import bench
 
-    if importlib.util.find_spec("fastmask.bench") is None:
-        assert engine() is benchmarking
-    fake = types.ModuleType("fastmask.bench")
-    fake.__spec__ = importlib.machinery.ModuleSpec("fastmask.bench", None)
-    monkeypatch.setitem(sys.modules, "fastmask.bench", fake)
-    assert engine() is fake
+    assert engine() is bench
 
 
 # every public name of the former fastmask/cli.py and fastmask/prep.py modules

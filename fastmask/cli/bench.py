@@ -1,14 +1,13 @@
 """``fastmask bench``: the options and their wiring to the benchmark engine.
 
-The engine is ``fastmask.bench`` (the package), or ``fastmask.benchmarking`` in a tree that has
-not moved it yet; both export the same names (see :func:`engine`).
+The engine is the package ``fastmask.bench``, imported when a command needs it (it pulls in
+the peers' optional dependencies lazily itself).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import sys
 from typing import Any
@@ -28,13 +27,8 @@ chart."""
 
 
 def engine() -> Any:
-    """The benchmark engine module: ``fastmask.bench`` when it exists, else
-    ``fastmask.benchmarking``. An engine that exists but fails to import raises its error."""
-    try:
-        found = importlib.util.find_spec("fastmask.bench") is not None
-    except (ImportError, ValueError):
-        found = False
-    return importlib.import_module("fastmask.bench" if found else "fastmask.benchmarking")
+    """The benchmark engine, :mod:`fastmask.bench` (imported on first use)."""
+    return importlib.import_module("fastmask.bench")
 
 
 def _settings_from_args(args: argparse.Namespace):
