@@ -39,7 +39,7 @@ def test_num_threads_splits_batch_identically():
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in batch])])
     single = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=3)
     multi = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=3, num_threads=4)
-    assert multi._threads_for(fastmask._api._normalize_ids(batch, None, None, None,
+    assert multi._threads_for(fastmask._rows.normalize_ids(batch, None, None, None,
                                                            False)[0]) > 1
     for args in ((batch,), (flat,)):
         kw = {"offsets": offsets} if len(args[0]) == len(flat) else {}
