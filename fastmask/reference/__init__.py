@@ -58,7 +58,9 @@ from .kernel import (
     span_length,
     special_flags,
     stream_block,
+    word_starts_from_offsets,
     word_starts_from_table,
+    word_starts_from_word_ids,
 )
 
 __all__ = [
@@ -69,5 +71,5 @@ __all__ = [
     "build_units", "check_config", "fill", "mask_sequence", "pad_and_mask", "philox4x32_10",
     "replace_and_label", "retry_domain", "select_bernoulli", "select_exact", "select_span",
     "select_units", "selection_budget", "span_length", "special_flags", "stream_block",
-    "word_starts_from_table",
+    "word_starts_from_table", "word_starts_from_word_ids", "word_starts_from_offsets",
 ]

@@ -10,6 +10,7 @@ This module is the kernel (random stream, units, selection, replacement, padding
 
 from __future__ import annotations
 
+from numbers import Integral
 from operator import index as _as_int
 from typing import Dict, List, Optional, Sequence, Tuple  # noqa: F401
 
@@ -220,6 +221,51 @@ def word_starts_from_table(ids: List[int], table: bytes) -> List[int]:
     for j, y in enumerate(ids):
         starts = j == 0 or table[y] >= 1 or table[ids[j - 1]] == 2
         flags.append(1 if starts else 0)
+    return flags
+
+
+def word_starts_from_word_ids(word_ids: Sequence[Optional[int]], name: str = "word_ids") -> List[int]:
+    """Word-start flags from a tokenizer's word ids (section 6): ``f[j] = 1`` when ``j == 0``,
+    ``word_ids[j]`` is ``None`` or negative (no word: a special token), or it differs from
+    ``word_ids[j-1]``; otherwise 0. Ids are ints (not bools) below 2**63."""
+    flags = []
+    prev = -1
+    for j, w in enumerate(word_ids):
+        if w is None:
+            v = -1
+        else:
+            if isinstance(w, bool) or type(w).__name__ == "bool_" or not isinstance(w, Integral):
+                raise TypeError(f"{name}[{j}] is {type(w).__name__} {w!r}, expected int or None")
+            v = int(w)
+            if v >= 1 << 63:
+                raise ValueError(f"{name}[{j}] = {v} does not fit in 64 bits")
+            if v < 0:
+                v = -1
+        flags.append(1 if (j == 0 or v < 0 or v != prev) else 0)
+        prev = v
+    return flags
+
+
+def word_starts_from_offsets(offsets: Sequence[Sequence[int]], name: str = "offsets") -> List[int]:
+    """Word-start flags from character offsets ``(start, end)`` (section 6): ``f[0] = 1``, and
+    ``f[j] = 1`` when ``start_j > end_{j-1}`` (a gap), ``start_j < start_{j-1}`` (the second
+    text of a pair), the previous token is a ``(0, 0)`` special token, or ``start_j == end_j``
+    (an empty span); otherwise 0. Every pair needs ``0 <= start <= end``."""
+    flags = []
+    ps = pe = 0
+    for j, pair in enumerate(offsets):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or any(
+                isinstance(v, bool) or type(v).__name__ == "bool_" or not isinstance(v, Integral)
+                for v in pair):
+            raise ValueError(f"{name}[{j}] = {pair!r} is not a (start, end) pair of ints")
+        s, e = int(pair[0]), int(pair[1])
+        if s < 0 or e < s:
+            raise ValueError(f"{name}[{j}] = ({s}, {e}): need 0 <= start <= end")
+        if j == 0:
+            flags.append(1)
+        else:
+            flags.append(1 if (s > pe or s < ps or (ps == pe == 0) or s == e) else 0)
+        ps, pe = s, e
     return flags
 
 
