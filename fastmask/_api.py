@@ -23,6 +23,7 @@ from ._checks import check_bool as _check_bool
 from ._checks import check_choice as _check_choice
 from ._checks import check_int as _check_int
 from ._checks import check_prob as _check_prob
+from ._checks import sample_ids_array as _sample_ids_array
 from ._rows import (
     Offsets,
     Rows,
@@ -73,10 +74,10 @@ class _Layout:
                  padding_side, dtype):
         self.pad_token_id = _check_int("pad_token_id", pad_token_id, 0, C.MAX_VOCAB)
         self.padding = _check_choice("padding", padding, ("longest", "max_length"))
-        self.max_length = _check_int("max_length", max_length, 0, None, none_ok=True)
+        self.max_length = _check_int("max_length", max_length, 0, C.MAX_WIDTH, none_ok=True)
         self.truncation = _check_bool("truncation", truncation)
-        self.pad_to_multiple_of = _check_int("pad_to_multiple_of", pad_to_multiple_of, 1, None,
-                                             none_ok=True)
+        self.pad_to_multiple_of = _check_int("pad_to_multiple_of", pad_to_multiple_of, 1,
+                                             C.MAX_WIDTH, none_ok=True)
         self.padding_side = _check_choice("padding_side", padding_side, ("right", "left"))
         if isinstance(dtype, str) and dtype in _DTYPES:
             self.dtype = np.dtype(_DTYPES[dtype])
@@ -108,6 +109,9 @@ class _Layout:
         m = self.pad_to_multiple_of
         if m is not None and width % m:
             width += m - width % m
+        if width > C.MAX_WIDTH:
+            raise ValueError(f"the padded width {width} is above the limit of {C.MAX_WIDTH} "
+                             "tokens (max_length / pad_to_multiple_of)")
         return width
 
 
@@ -218,8 +222,8 @@ class Masker:
             raise ValueError("mask_replace_prob + random_replace_prob must be <= 1, got "
                              f"{self.mask_replace_prob} + {self.random_replace_prob}")
         self.selection = _check_choice("selection", selection, tuple(C.SELECTIONS))
-        self.max_predictions = _check_int("max_predictions", max_predictions, 0, None,
-                                          none_ok=True)
+        self.max_predictions = _check_int("max_predictions", max_predictions, 0,
+                                          (1 << 63) - 1, none_ok=True)
         self.random_ids = _check_choice("random_ids", random_ids, ("non_special", "all"))
         self.ignore_index = _check_int("ignore_index", ignore_index, -(1 << 31), (1 << 31) - 1)
         if seed is None:
@@ -330,34 +334,23 @@ class Masker:
                 f"{self.mask_token_id}, mlm_probability={self.mlm_probability}, selection="
                 f"{self.selection!r}, whole_word={self.whole_word}, seed={self.seed})")
 
-    def _sample_ids(self, sample_ids: Any, B: int) -> np.ndarray:
-        if sample_ids is None:
-            with self._lock:
-                start = self._next_sid
-                if start + B > C.MAX_SAMPLE_ID:
-                    raise ValueError("the running sample-id counter reached 2**48")
-                self._next_sid = start + B
-            return np.arange(start, start + B, dtype=np.uint64)
-        arr = np.asarray(sample_ids)
-        if arr.size == 0 and arr.dtype.kind == "f":
-            arr = arr.astype(np.uint64)  # an empty list
-        if arr.dtype == object:
-            arr = np.asarray([_check_int(f"sample_ids[{i}]", v) for i, v in enumerate(arr)])
-        if arr.dtype.kind == "b" or arr.dtype.kind not in "iu":
-            raise TypeError(f"sample_ids must be integers, got dtype {arr.dtype}")
-        if arr.shape != (B,):
-            raise ValueError(f"sample_ids must have one entry per sequence ({B}), got shape "
-                             f"{arr.shape}")
-        if arr.dtype.kind == "i":
-            bad = np.flatnonzero(arr < 0)
-            if bad.shape[0]:
-                i = int(bad[0])
-                raise ValueError(f"sample_ids[{i}] = {int(arr[i])} is negative")
-        big = np.flatnonzero(arr.astype(np.uint64) >= np.uint64(C.MAX_SAMPLE_ID))
-        if big.shape[0]:
-            i = int(big[0])
-            raise ValueError(f"sample_ids[{i}] = {int(arr[i])} is not below 2**48")
-        return np.ascontiguousarray(arr, dtype=np.uint64)
+    def _sample_ids(self, sample_ids: Any, B: int) -> Tuple[np.ndarray, Optional[int]]:
+        """The batch's sample ids, and the counter value to roll back to if the call fails
+        (``None`` when the caller passed them)."""
+        if sample_ids is not None:
+            return _sample_ids_array(sample_ids, B, C.MAX_SAMPLE_ID), None
+        with self._lock:
+            start = self._next_sid
+            if start + B > C.MAX_SAMPLE_ID:
+                raise ValueError("the running sample-id counter reached 2**48")
+            self._next_sid = start + B
+        return np.arange(start, start + B, dtype=np.uint64), start
+
+    def _release(self, start: int, B: int) -> None:
+        """Gives back the ids of a failed call, unless another call took ids since."""
+        with self._lock:
+            if self._next_sid == start + B:
+                self._next_sid = start
 
     # -- the call ---------------------------------------------------------------------------
     def __call__(self, input_ids: Any, *, sample_ids: Any = None, epoch: int = 0,
@@ -392,9 +385,14 @@ class Masker:
             n = lay.max_length
             ids, special, types, starts = (truncate(x, n) for x in (ids, special, types, starts))
         width = lay.width(ids.lengths)
-        sids = self._sample_ids(sample_ids, B)
-        return self._run(ids, special, types, starts, sids, epoch, width, left,
-                         bool(return_special_tokens_mask))
+        sids, start = self._sample_ids(sample_ids, B)
+        try:
+            return self._run(ids, special, types, starts, sids, epoch, width, left,
+                             bool(return_special_tokens_mask))
+        except BaseException:
+            if start is not None:  # a failed call consumes no sample ids
+                self._release(start, B)
+            raise
 
     def _run(self, ids: Rows, special, types, starts, sids, epoch, width, left,
              return_special=True):

@@ -162,6 +162,14 @@ def side_rows(name: str, value: Any, ids: Rows, keep: Optional[np.ndarray],
         return None
     from . import _core
 
+    if ids.rows is None and is_per_sequence(value, ids.lengths):
+        # one list per sequence, with flat or 2-D input_ids: joined into flat values
+        parts = [side_dtype(f"{name}[{i}]", _as_int_array(f"{name}[{i}]", v), flag)
+                 for i, v in enumerate(value)]
+        arr = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8 if flag else
+                                                           np.int64)
+        return Rows(values=arr.astype(np.uint8 if flag else np.int64, copy=False),
+                    offsets=ids.offsets, lengths=ids.lengths)
     if ids.rows is None:
         # flat form: accept flat values aligned with input_ids, or a padded 2-D array
         arr = np.asarray(value)
@@ -196,6 +204,26 @@ def side_rows(name: str, value: Any, ids: Rows, keep: Optional[np.ndarray],
     return Rows(rows=rows, lengths=ln)
 
 
+def is_per_sequence(value: Any, lengths: np.ndarray) -> bool:
+    """True for a list (not an array) of one sequence per row, each of its row's length: the
+    per-sequence form of a side input, accepted whatever form input_ids has."""
+    if not isinstance(value, (list, tuple)) or len(value) != lengths.shape[0] or not value:
+        return False
+    for v, n in zip(value, lengths.tolist()):
+        if not (isinstance(v, (list, tuple)) or isinstance(v, np.ndarray)) or len(v) != n:
+            return False
+    return True
+
+
+def _as_int_array(name: str, v: Any) -> np.ndarray:
+    arr = np.asarray(v) if len(v) else np.zeros(0, dtype=np.int64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D sequence, got shape {arr.shape}")
+    if arr.dtype == object or arr.dtype.kind not in "iub":
+        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+    return arr
+
+
 def side_dtype(name: str, arr: np.ndarray, flag: bool) -> np.ndarray:
     if arr.dtype.kind == "b" and flag:
         return arr.astype(np.uint8)
@@ -206,9 +234,10 @@ def side_dtype(name: str, arr: np.ndarray, flag: bool) -> np.ndarray:
         if bad.shape[0]:
             raise ValueError(f"{name}: value {arr[bad[0]]} at position {int(bad[0])} is not 0 or 1")
         return arr.astype(np.uint8)
-    bad = np.flatnonzero((arr < 0) | (arr > C.MAX_VOCAB))
+    bad = np.flatnonzero((arr < 0) | (arr >= C.MAX_VOCAB))
     if bad.shape[0]:
-        raise ValueError(f"{name}: value {arr[bad[0]]} at position {int(bad[0])} is negative")
+        raise ValueError(f"{name}: value {arr[bad[0]]} at position {int(bad[0])} is out of "
+                         f"range [0, {C.MAX_VOCAB})")
     return arr.astype(np.int64)
 
 

@@ -136,6 +136,14 @@ def _bad_inputs():
         ("max_predictions", {"max_predictions": -1}, {}, GOOD),
         ("num_threads", {"num_threads": 0}, {}, GOOD),
         ("seed", {"seed": 2 ** 64}, {}, GOOD),
+        ("max_predictions", {"max_predictions": 2 ** 63}, {}, GOOD),
+        ("max_length", {"max_length": 2 ** 30 + 1, "padding": "max_length"}, {}, GOOD),
+        ("pad_to_multiple_of", {"pad_to_multiple_of": 2 ** 40}, {}, GOOD),
+        ("sample_ids", {}, {"sample_ids": [-1, 2 ** 63]}, GOOD),
+        ("token_type_ids", {}, {"token_type_ids": np.array([[0, 0, 0, 2 ** 40], [0, 0, 0, 0]])},
+         np.array([[2, 10, 11, 3], [2, 12, 3, 0]])),
+        ("word_ids", {"whole_word": True}, {"word_ids": [[None, True, 0, None], [None, 0, None]]},
+         GOOD),
     ]
 
 

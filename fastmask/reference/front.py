@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _api
 from .. import _config as C
-from .._checks import check_int, int_array, offsets_array
+from .._checks import check_int, int_array, offsets_array, sample_ids_array
 from .kernel import pad_and_mask, word_starts_from_offsets, word_starts_from_word_ids
 
 __all__ = ["Masker", "pad", "mask"]
@@ -164,10 +164,11 @@ def _per_example(name: str, value: Any, n: int) -> list:
     return value
 
 
-def _is_per_sequence(value: Any) -> bool:
-    """A list (not an array) whose items are sequences: one list per example."""
-    return not _is_array(value) and isinstance(value, (list, tuple)) and len(value) > 0 and all(
-        isinstance(v, (list, tuple)) or _is_array(v) for v in value)
+def _is_per_sequence(value: Any, lengths: List[int]) -> bool:
+    """A list (not an array) of one sequence per row, each of its row's length."""
+    return isinstance(value, (list, tuple)) and len(value) == len(lengths) and len(value) > 0 \
+        and all((isinstance(v, (list, tuple)) or isinstance(v, np.ndarray)) and len(v) == n
+                for v, n in zip(value, lengths))
 
 
 def _read_side(name: str, value: Any, form: _Form, lo: int, hi: int) -> Optional[Rows]:
@@ -175,7 +176,7 @@ def _read_side(name: str, value: Any, form: _Form, lo: int, hi: int) -> Optional
     if value is None:
         return None
     B = len(form.lengths)
-    if form.kind == "lists" or _is_per_sequence(value):
+    if form.kind == "lists" or _is_per_sequence(value, form.lengths):
         if isinstance(value, np.ndarray) and value.ndim == 2:
             value = list(value)
         if not hasattr(value, "__len__") or isinstance(value, (str, bytes)):
@@ -325,27 +326,7 @@ def _array(rows: Rows, B: int, width: int, dtype) -> np.ndarray:
 
 
 def _read_sample_ids(sample_ids: Any, B: int) -> List[int]:
-    if not isinstance(sample_ids, (list, tuple, range)):
-        arr = np.asarray(sample_ids)
-        if arr.dtype.kind not in "iuO" and not (arr.size == 0 and arr.dtype.kind == "f"):
-            raise TypeError(f"sample_ids must be integers, got dtype {arr.dtype}")
-        values = arr.tolist() if arr.ndim else [arr.item()]
-        shape = arr.shape
-    else:
-        values = list(sample_ids)
-        shape = (len(values),)
-    for i, v in enumerate(values):
-        if not _is_int(v):
-            raise TypeError(f"sample_ids must be integers, got {type(v).__name__} at "
-                            f"sample_ids[{i}]")
-    if shape != (B,):
-        raise ValueError(f"sample_ids must have one entry per sequence ({B}), got shape {shape}")
-    for i, v in enumerate(values):
-        if v < 0:
-            raise ValueError(f"sample_ids[{i}] = {v} is negative")
-        if v >= C.MAX_SAMPLE_ID:
-            raise ValueError(f"sample_ids[{i}] = {v} is not below 2**48")
-    return [int(v) for v in values]
+    return sample_ids_array(sample_ids, B, C.MAX_SAMPLE_ID).tolist()
 
 
 # ---------------------------------------------------------------------------------------------

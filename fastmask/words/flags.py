@@ -28,7 +28,8 @@ def _word_ids_array(word_ids: Sequence[Any], where: str) -> np.ndarray:
         fast = np.array([-1 if w is None else w for w in word_ids])
     except (TypeError, ValueError, OverflowError):
         fast = None
-    if fast is not None and fast.ndim == 1 and fast.dtype.kind in "iu":
+    if fast is not None and fast.ndim == 1 and fast.dtype.kind in "iu" and not any(
+            isinstance(w, (bool, np.bool_)) for w in word_ids):  # bools go to the loop: refused
         return np.where(fast < 0, -1, fast).astype(np.int64, copy=False)
     out = np.empty(len(word_ids), dtype=np.int64)
     for j, w in enumerate(word_ids):
