@@ -342,3 +342,30 @@ def test_only_one_boundary_source(impl, given):
     m = make_masker(impl, whole_word=True)
     with pytest.raises(ValueError, match=f"pass only one of {given[0]}, {given[1]}"):
         m([[CLS, 10, SEP]], **{k: values[k] for k in given})
+
+
+@pytest.mark.parametrize("pairs", [
+    [(0, 0), (0, 2 ** 62 + 5), (2 ** 62 + 9, 2 ** 63 + 1), (0, 0)],
+    [(0, 0), (2 ** 63, 2 ** 64), (2 ** 64, 2 ** 70), (0, 0)],
+    [(0, 0), (2 ** 62, 2 ** 63 - 1), (2 ** 63 - 1, 2 ** 63 - 1), (0, 0)],
+])
+def test_huge_offsets_read_alike_on_every_path(impl, pairs):
+    # offsets at or above 2**62 count as 2**62 whether the rows are lists or tuples (two
+    # different readers) and in the reference
+    from fastmask.words import starts_from_offsets
+
+    m = make_masker(impl, whole_word=True, mlm_probability=0.5, seed=3)
+    ids = [[CLS, 10, 11, SEP]]
+    a = m(ids, offset_mapping=[list(pairs)], sample_ids=[0])
+    b = m(ids, offset_mapping=[tuple(pairs)], sample_ids=[0])
+    flags = starts_from_offsets(list(pairs))
+    c = m(ids, word_starts=[flags.tolist()], sample_ids=[0])
+    for k in a:
+        assert (a[k] == b[k]).all() and (a[k] == c[k]).all(), k
+
+
+def test_negative_huge_offsets_are_refused_on_every_path(impl):
+    m = make_masker(impl, whole_word=True)
+    for rows in ([[(0, 0), (-2 ** 70, 3), (0, 0)]], [((0, 0), (-2 ** 70, 3), (0, 0))]):
+        with pytest.raises(ValueError, match=r"offset_mapping\[0\]"):
+            m([[CLS, 10, SEP]], offset_mapping=rows)

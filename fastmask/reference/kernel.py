@@ -250,7 +250,8 @@ def word_starts_from_offsets(offsets: Sequence[Sequence[int]], name: str = "offs
     """Word-start flags from character offsets ``(start, end)`` (section 6): ``f[0] = 1``, and
     ``f[j] = 1`` when ``start_j > end_{j-1}`` (a gap), ``start_j < start_{j-1}`` (the second
     text of a pair), the previous token is a ``(0, 0)`` special token, or ``start_j == end_j``
-    (an empty span); otherwise 0. Every pair needs ``0 <= start <= end``."""
+    (an empty span); otherwise 0. Every pair needs ``0 <= start <= end``; values at or above
+    2**62 count as 2**62."""
     flags = []
     ps = pe = 0
     for j, pair in enumerate(offsets):
@@ -258,7 +259,8 @@ def word_starts_from_offsets(offsets: Sequence[Sequence[int]], name: str = "offs
                 isinstance(v, bool) or type(v).__name__ == "bool_" or not isinstance(v, Integral)
                 for v in pair):
             raise ValueError(f"{name}[{j}] = {pair!r} is not a (start, end) pair of ints")
-        s, e = int(pair[0]), int(pair[1])
+        # offsets at or above 2**62 count as 2**62, a negative one as -1 (as the core reads them)
+        s, e = (-1 if int(v) < 0 else min(int(v), 1 << 62) for v in pair)
         if s < 0 or e < s:
             raise ValueError(f"{name}[{j}] = ({s}, {e}): need 0 <= start <= end")
         if j == 0:

@@ -112,6 +112,17 @@ def starts_from_word_ids(
     return _flags_from_word_ids(_word_ids_array(word_ids, "word_ids"))  # type: ignore[arg-type]
 
 
+#: Offsets at or above this count as this (every path reads them the same way).
+OFFSET_LIMIT = 1 << 62
+
+
+def _clamp_offset(v: int) -> int:
+    """An offset as the core reads it: negatives stay negative (an error), large values count
+    as :data:`OFFSET_LIMIT`."""
+    v = int(v)
+    return -1 if v < 0 else min(v, OFFSET_LIMIT)
+
+
 def _offsets_array(offsets: Any, where: str) -> np.ndarray:
     """``(n, 2)`` int64 array of one example's ``(start, end)`` pairs, validated."""
     if not _is_sequence(offsets):
@@ -148,8 +159,14 @@ def _offsets_array(offsets: Any, where: str) -> np.ndarray:
                     raise TypeError(
                         f"{where}[{j}] = {pair!r}: offsets must be ints, not {type(v).__name__}"
                     )
-        arr = np.array(offsets, dtype=np.int64)
+        try:
+            arr = np.array(offsets, dtype=np.int64)
+        except OverflowError:
+            arr = np.array([[_clamp_offset(v) for v in pair] for pair in offsets],
+                           dtype=np.int64)
     arr = arr.astype(np.int64, copy=False)
+    if arr.size and int(arr.max()) > OFFSET_LIMIT:
+        arr = np.minimum(arr, OFFSET_LIMIT)
     starts, ends = arr[:, 0], arr[:, 1]
     bad = (starts < 0) | (ends < starts)
     if bad.any():
