@@ -373,9 +373,11 @@ class Masker:
         left = lay.padding_side == "left"
         ids, keep = normalize_ids(input_ids, lengths, attention_mask, offsets, left)
         B = len(ids)
-        special = side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True)
-        types = side_rows("token_type_ids", token_type_ids, ids, keep, False)
-        starts = word_start_rows(ids, word_starts, word_ids, offset_mapping, chinese_ref, keep)
+        cut = lay.max_length if lay.truncation else None
+        special = side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True, cut)
+        types = side_rows("token_type_ids", token_type_ids, ids, keep, False, cut)
+        starts = word_start_rows(ids, word_starts, word_ids, offset_mapping, chinese_ref, keep,
+                                 cut)
         if starts is not None and not self.whole_word:
             raise ValueError("word boundaries were given but whole_word=False")
         if self.whole_word and starts is None and self._word_table is None:
@@ -557,8 +559,9 @@ def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
         raise ValueError(f"pad_token_id={lay.pad_token_id} is outside [0, {hi})")
     left = lay.padding_side == "left"
     ids, keep = normalize_ids(input_ids, lengths, attention_mask, offsets, left)
-    special = side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True)
-    types = side_rows("token_type_ids", token_type_ids, ids, keep, False)
+    cut = lay.max_length if lay.truncation else None
+    special = side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True, cut)
+    types = side_rows("token_type_ids", token_type_ids, ids, keep, False, cut)
     if lay.truncation:
         ids, special, types = (truncate(x, lay.max_length) for x in (ids, special, types))
     width = lay.width(ids.lengths)

@@ -156,15 +156,19 @@ def checked_cast(values: np.ndarray, name: str) -> np.ndarray:
 
 
 def side_rows(name: str, value: Any, ids: Rows, keep: Optional[np.ndarray],
-               flag: bool) -> Optional[Rows]:
-    """Normalises a per-token side input (special_tokens_mask, token_type_ids, word_starts)."""
+               flag: bool, cut: Optional[int] = None) -> Optional[Rows]:
+    """Normalises a per-token side input (special_tokens_mask, token_type_ids, word_starts).
+
+    With ``cut`` (``max_length`` under truncation) only each row's first ``cut`` entries are
+    checked, as for the ids: the rest is never read."""
+    first = None if cut is None else slice(0, cut)
     if value is None:
         return None
     from . import _core
 
     if ids.rows is None and is_per_sequence(value, ids.lengths):
         # one list per sequence, with flat or 2-D input_ids: joined into flat values
-        parts = [side_dtype(f"{name}[{i}]", _as_int_array(f"{name}[{i}]", v), flag)
+        parts = [side_dtype(f"{name}[{i}]", _as_int_array(f"{name}[{i}]", v), flag, first)
                  for i, v in enumerate(value)]
         arr = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8 if flag else
                                                            np.int64)
@@ -184,7 +188,11 @@ def side_rows(name: str, value: Any, ids: Rows, keep: Optional[np.ndarray],
         if arr.ndim != 1 or arr.shape[0] != ids.values.shape[0]:
             raise ValueError(f"{name} must be aligned with input_ids: expected "
                              f"{ids.values.shape[0]} values, got shape {arr.shape}")
-        arr = side_dtype(name, arr, flag)
+        check = None
+        if cut is not None:
+            check = (np.arange(arr.shape[0], dtype=np.int64)
+                     - np.repeat(ids.offsets[:-1], ids.lengths)) < cut
+        arr = side_dtype(name, arr, flag, check)
         return Rows(values=arr, offsets=ids.offsets, lengths=ids.lengths)
     if isinstance(value, np.ndarray) and value.ndim == 2:
         value = list(value)
@@ -192,7 +200,7 @@ def side_rows(name: str, value: Any, ids: Rows, keep: Optional[np.ndarray],
         raise TypeError(f"{name} must be a list of per-sequence lists or arrays")
     if len(value) != len(ids):
         raise ValueError(f"{name} has {len(value)} sequences but input_ids has {len(ids)}")
-    value = [side_dtype(f"{name}[{i}]", np.asarray(v), flag) if
+    value = [side_dtype(f"{name}[{i}]", np.asarray(v), flag, first) if
              (isinstance(v, np.ndarray) or hasattr(v, "__array__")) and
              not isinstance(v, (list, tuple)) else v for i, v in enumerate(value)]
     rows, ln = _core.normalize_rows(value, name)
@@ -224,22 +232,26 @@ def _as_int_array(name: str, v: Any) -> np.ndarray:
     return arr
 
 
-def side_dtype(name: str, arr: np.ndarray, flag: bool) -> np.ndarray:
+def side_dtype(name: str, arr: np.ndarray, flag: bool, check: Any = None) -> np.ndarray:
+    """``arr`` as uint8 flags (``flag``) or int64 values in ``[0, MAX_VOCAB)``. Only the
+    entries ``arr[check]`` are checked (all when ``None``): truncation never reads the rest."""
     if arr.dtype.kind == "b" and flag:
         return arr.astype(np.uint8)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+    idx = None if check is None else np.arange(arr.shape[0])[check]
+    chk = arr if idx is None else arr[idx]
     if flag:
-        bad = np.flatnonzero((arr != 0) & (arr != 1))
-        if bad.shape[0]:
-            raise ValueError(f"{name}: value {arr[bad[0]]} at position {int(bad[0])} is not 0 or 1")
-        return arr.astype(np.uint8)
-    bad = np.flatnonzero((arr < 0) | (arr >= C.MAX_VOCAB))
+        bad = np.flatnonzero((chk != 0) & (chk != 1))
+    else:
+        bad = np.flatnonzero((chk < 0) | (chk >= C.MAX_VOCAB))
     if bad.shape[0]:
-        raise ValueError(f"{name}: value {arr[bad[0]]} at position {int(bad[0])} is out of "
-                         f"range [0, {C.MAX_VOCAB})")
+        j = int(bad[0]) if idx is None else int(idx[bad[0]])
+        what = "is not 0 or 1" if flag else f"is out of range [0, {C.MAX_VOCAB})"
+        raise ValueError(f"{name}: value {arr[j]} at position {j} {what}")
+    if flag:
+        return arr.astype(np.uint8)
     return arr.astype(np.int64)
-
 
 
 def check_lengths(name: str, lists: Sequence[Any], ids: Rows) -> np.ndarray:
@@ -303,8 +315,17 @@ class Offsets(WordIds):
         return Rows(rows=flags, lengths=lens)
 
 
+def _first_flags(rule, example, i: int, cut: Optional[int]) -> np.ndarray:
+    """``rule`` on the first ``cut`` entries of one example (all when ``None``), padded with
+    zeros to the example's length: truncation never reads the rest."""
+    if cut is None or not hasattr(example, "__len__") or len(example) <= cut:
+        return rule(example, i)
+    f = rule(example[:cut], i)
+    return np.concatenate([f, np.zeros(len(example) - cut, dtype=np.uint8)])
+
+
 def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_ref,
-                     keep) -> Optional[Rows]:
+                    keep, cut: Optional[int] = None) -> Optional[Rows]:
     given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
                             ("offset_mapping", offset_mapping)) if v is not None]
     if len(given) > 1:
@@ -312,7 +333,7 @@ def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_re
     if not given and chinese_ref is None:
         return None
     if word_starts is not None:
-        starts = side_rows("word_starts", word_starts, ids, keep, True)
+        starts = side_rows("word_starts", word_starts, ids, keep, True, cut)
         if chinese_ref is None:
             return starts
         base = starts.as_lists()
@@ -325,13 +346,13 @@ def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_re
         if chinese_ref is None and all(type(w) is list for w in wi):
             check_lengths("word_ids", wi, ids)
             return WordIds(wi)
-        base = [flags_of_word_ids(w, i) for i, w in enumerate(wi)]
+        base = [_first_flags(flags_of_word_ids, w, i, cut) for i, w in enumerate(wi)]
     elif offset_mapping is not None:
         om = per_example("offset_mapping", offset_mapping, B)
         if chinese_ref is None and all(type(o) is list for o in om):
             check_lengths("offset_mapping", om, ids)
             return Offsets(om)
-        base = [flags_of_offsets(o, i) for i, o in enumerate(om)]
+        base = [_first_flags(flags_of_offsets, o, i, cut) for i, o in enumerate(om)]
     if chinese_ref is None:
         return None if base is None else rows_from_lists("word_ids" if word_ids is not None
                                                           else "offset_mapping", base, ids)

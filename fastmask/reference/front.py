@@ -171,8 +171,10 @@ def _is_per_sequence(value: Any, lengths: List[int]) -> bool:
                 for v, n in zip(value, lengths))
 
 
-def _read_side(name: str, value: Any, form: _Form, lo: int, hi: int) -> Optional[Rows]:
-    """A per-token side input as one checked list per row (values in [lo, hi))."""
+def _read_side(name: str, value: Any, form: _Form, lo: int, hi: int,
+               cut: Optional[int] = None) -> Optional[Rows]:
+    """A per-token side input as one list per row, values in [lo, hi); with ``cut`` only the
+    first ``cut`` entries of each row are checked (truncation never reads the rest)."""
     if value is None:
         return None
     B = len(form.lengths)
@@ -209,7 +211,7 @@ def _read_side(name: str, value: Any, form: _Form, lo: int, hi: int) -> Optional
         if arr.dtype.kind not in "iub" or (arr.dtype.kind == "b" and hi != 2):
             raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
     for i, r in enumerate(rows):
-        for j, v in enumerate(r):
+        for j, v in enumerate(r if cut is None else r[:cut]):
             if isinstance(v, (bool, np.bool_)) and hi == 2:
                 v = int(v)
                 r[j] = v
@@ -227,7 +229,7 @@ def _example(row: Any) -> Any:
 
 
 def _word_starts(form: _Form, word_starts, word_ids, offset_mapping,
-                 chinese_ref) -> Optional[Rows]:
+                 chinese_ref, cut: Optional[int] = None) -> Optional[Rows]:
     given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
                             ("offset_mapping", offset_mapping)) if v is not None]
     if len(given) > 1:
@@ -235,17 +237,12 @@ def _word_starts(form: _Form, word_starts, word_ids, offset_mapping,
     B = len(form.lengths)
     base: Optional[Rows] = None
     if word_starts is not None:
-        base = _read_side("word_starts", word_starts, form, 0, 2)
+        base = _read_side("word_starts", word_starts, form, 0, 2, cut)
     elif word_ids is not None:
-        base = []
-        for i, w in enumerate(_per_example("word_ids", word_ids, B)):
-            base.append(_named(f"word_ids[{i}]", word_starts_from_word_ids, _example(w)))
-        _check_row_lengths("word_ids", base, form)
+        base = _flag_rows("word_ids", word_ids, word_starts_from_word_ids, form, cut)
     elif offset_mapping is not None:
-        base = []
-        for i, o in enumerate(_per_example("offset_mapping", offset_mapping, B)):
-            base.append(_named(f"offset_mapping[{i}]", word_starts_from_offsets, _example(o)))
-        _check_row_lengths("offset_mapping", base, form)
+        base = _flag_rows("offset_mapping", offset_mapping, word_starts_from_offsets, form,
+                          cut)
     if chinese_ref is None:
         return base
     out = []
@@ -264,11 +261,21 @@ def _word_starts(form: _Form, word_starts, word_ids, offset_mapping,
     return out
 
 
-def _named(where: str, rule, example):
-    """Applies a kernel word-start rule to one example; errors name ``where``."""
-    if isinstance(example, (str, bytes)) or not isinstance(example, (list, tuple)):
-        raise TypeError(f"{where} must be a list, got {type(example).__name__}")
-    return rule(example, where)
+def _flag_rows(name: str, value: Any, rule, form: _Form, cut: Optional[int]) -> Rows:
+    """Word-start flags of per-example word ids or offsets by a kernel rule, applied to each
+    example's first ``cut`` entries (all without truncation) and padded with zeros to the
+    example's length."""
+    examples = [_example(e) for e in _per_example(name, value, len(form.lengths))]
+    for i, e in enumerate(examples):
+        if isinstance(e, (str, bytes)) or not isinstance(e, (list, tuple)):
+            raise TypeError(f"{name}[{i}] must be a list, got {type(e).__name__}")
+    _check_row_lengths(name, examples, form)
+    out = []
+    for i, e in enumerate(examples):
+        kept = list(e) if cut is None else list(e[:cut])
+        flags = rule(kept, f"{name}[{i}]")
+        out.append(flags + [0] * (len(e) - len(kept)))
+    return out
 
 
 def _check_ids(rows: Rows, hi: int) -> Rows:
@@ -352,9 +359,10 @@ class Masker(_api.Masker):
         left = lay.padding_side == "left"
         rows, form = _read_ids(input_ids, lengths, attention_mask, offsets, left)
         B = len(rows)
-        special = _read_side("special_tokens_mask", special_tokens_mask, form, 0, 2)
-        types = _read_side("token_type_ids", token_type_ids, form, 0, C.MAX_VOCAB)
-        starts = _word_starts(form, word_starts, word_ids, offset_mapping, chinese_ref)
+        cut = lay.max_length if lay.truncation else None
+        special = _read_side("special_tokens_mask", special_tokens_mask, form, 0, 2, cut)
+        types = _read_side("token_type_ids", token_type_ids, form, 0, C.MAX_VOCAB, cut)
+        starts = _word_starts(form, word_starts, word_ids, offset_mapping, chinese_ref, cut)
         if starts is not None and not self.whole_word:
             raise ValueError("word boundaries were given but whole_word=False")
         if self.whole_word and starts is None and self._word_table is None:
@@ -414,8 +422,9 @@ def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
         raise ValueError(f"pad_token_id={lay.pad_token_id} is outside [0, {hi})")
     left = lay.padding_side == "left"
     rows, form = _read_ids(input_ids, lengths, attention_mask, offsets, left)
-    special = _read_side("special_tokens_mask", special_tokens_mask, form, 0, 2)
-    types = _read_side("token_type_ids", token_type_ids, form, 0, C.MAX_VOCAB)
+    cut = lay.max_length if lay.truncation else None
+    special = _read_side("special_tokens_mask", special_tokens_mask, form, 0, 2, cut)
+    types = _read_side("token_type_ids", token_type_ids, form, 0, C.MAX_VOCAB, cut)
     if lay.truncation:
         rows, special, types = (_cut(x, lay.max_length) for x in (rows, special, types))
     width = _width(lay, [len(r) for r in rows])
