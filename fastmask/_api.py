@@ -36,6 +36,10 @@ from ._rows import (
 
 __all__ = ["Masker", "pad", "mask", "SPAN_LENGTHS"]
 
+# Names these helpers had before they moved to fastmask._rows (kept for code not yet updated).
+_Rows, _WordIds, _Offsets, _normalize_ids, _side_rows, _word_start_rows, _truncate = (
+    Rows, WordIds, Offsets, normalize_ids, side_rows, word_start_rows, truncate)
+
 _DTYPES = {"int64": np.int64, "int32": np.int32}
 
 #: Below this many tokens per thread, splitting a batch over threads costs more than it saves.

@@ -20,8 +20,18 @@ only need to be right for ordinary tokens.
 Only NumPy is required. ``jieba`` is imported lazily, when :func:`chinese_ref` needs it.
 """
 
-from .chinese import chinese_ref, chinese_word_starts
-from .flags import starts_from_chinese_ref, starts_from_offsets, starts_from_word_ids
+from .chinese import Segmenter, _is_cjk_char, chinese_ref, chinese_word_starts  # noqa: F401
+from .flags import (  # noqa: F401  (the old private names, still importable from here)
+    _flags_from_offsets,
+    _flags_from_word_ids,
+    _offsets_array,
+    _word_ids_array,
+    Offsets,
+    WordIds,
+    starts_from_chinese_ref,
+    starts_from_offsets,
+    starts_from_word_ids,
+)
 from .tables import (  # noqa: F401  (the marker constants are public too)
     BYTELEVEL_SPACE,
     CONVENTIONS,
@@ -30,6 +40,7 @@ from .tables import (  # noqa: F401  (the marker constants are public too)
     WORD_STANDS_ALONE,
     WORD_STARTS,
     WORDPIECE_PREFIX,
+    VocabLike,
     detect_convention,
     starts_from_table,
     word_table,
