@@ -1,8 +1,9 @@
 """The NumPy API: :class:`Masker`, :func:`pad` and :func:`mask`.
 
-This module validates options and inputs and lays out output buffers; the per-token work runs in
-the C core (``fastmask._core``). ``fastmask.reference`` subclasses :class:`Masker` and replaces
-only the kernel step, so both implementations share every check and every error message.
+This module validates options and lays out output buffers; input normalisation lives in
+:mod:`fastmask._rows` and the per-token work in the C core (``fastmask._core``). The
+pure-Python twin (:mod:`fastmask.reference`) shares the option checks of :class:`Masker` and
+nothing else: it reads, lays out and masks the inputs on its own.
 """
 
 from __future__ import annotations
@@ -13,18 +14,31 @@ import threading
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _config as C
+from ._checks import check_bool as _check_bool
 from ._checks import check_choice as _check_choice
 from ._checks import check_int as _check_int
 from ._checks import check_prob as _check_prob
-from ._checks import int_array as _int_array
-from ._checks import offsets_array as _offsets_array
+from ._checks import sample_ids_array as _sample_ids_array
+from ._rows import (
+    Offsets,
+    Rows,
+    WordIds,
+    normalize_ids,
+    side_rows,
+    truncate,
+    word_start_rows,
+)
 
 __all__ = ["Masker", "pad", "mask", "SPAN_LENGTHS"]
+
+# Names these helpers had before they moved to fastmask._rows (kept for code not yet updated).
+_Rows, _WordIds, _Offsets, _normalize_ids, _side_rows, _word_start_rows, _truncate = (
+    Rows, WordIds, Offsets, normalize_ids, side_rows, word_start_rows, truncate)
 
 _DTYPES = {"int64": np.int64, "int32": np.int32}
 
@@ -64,12 +78,10 @@ class _Layout:
                  padding_side, dtype):
         self.pad_token_id = _check_int("pad_token_id", pad_token_id, 0, C.MAX_VOCAB)
         self.padding = _check_choice("padding", padding, ("longest", "max_length"))
-        self.max_length = _check_int("max_length", max_length, 0, None, none_ok=True)
-        if not isinstance(truncation, (bool, np.bool_)):
-            raise TypeError(f"truncation must be True or False, got {truncation!r}")
-        self.truncation = bool(truncation)
-        self.pad_to_multiple_of = _check_int("pad_to_multiple_of", pad_to_multiple_of, 1, None,
-                                             none_ok=True)
+        self.max_length = _check_int("max_length", max_length, 0, C.MAX_WIDTH, none_ok=True)
+        self.truncation = _check_bool("truncation", truncation)
+        self.pad_to_multiple_of = _check_int("pad_to_multiple_of", pad_to_multiple_of, 1,
+                                             C.MAX_WIDTH, none_ok=True)
         self.padding_side = _check_choice("padding_side", padding_side, ("right", "left"))
         if isinstance(dtype, str) and dtype in _DTYPES:
             self.dtype = np.dtype(_DTYPES[dtype])
@@ -101,205 +113,13 @@ class _Layout:
         m = self.pad_to_multiple_of
         if m is not None and width % m:
             width += m - width % m
+        if width > C.MAX_WIDTH:
+            raise ValueError(f"the padded width {width} is above the limit of {C.MAX_WIDTH} "
+                             "tokens (max_length / pad_to_multiple_of)")
         return width
 
 
-# ---------------------------------------------------------------------------------------------
-# input normalisation
-
-
-class _Rows:
-    """A batch of ragged rows: either a list of per-row sequences or flat values + offsets."""
-
-    __slots__ = ("rows", "values", "offsets", "lengths")
-
-    def __init__(self, rows=None, values=None, offsets=None, lengths=None):
-        self.rows = rows
-        self.values = values
-        self.offsets = offsets
-        self.lengths = lengths
-
-    def __len__(self) -> int:
-        return int(self.lengths.shape[0])
-
-    def as_lists(self) -> List[list]:
-        """Every row as a Python list of ints (used by the reference and the side arrays)."""
-        if self.rows is not None:
-            return [r.tolist() if isinstance(r, np.ndarray) else list(r) for r in self.rows]
-        v = self.values.tolist()
-        o = self.offsets.tolist()
-        return [v[o[i]:o[i + 1]] for i in range(len(o) - 1)]
-
-
-def _real_mask(width: int, lengths: np.ndarray, left: bool) -> np.ndarray:
-    """Boolean (B, width) mask of the real tokens of rows with these lengths."""
-    cols = np.arange(width)
-    if left:
-        return cols[None, :] >= (width - lengths)[:, None]
-    return cols[None, :] < lengths[:, None]
-
-
-def _lengths_from(name: str, n_rows: int, width: int, lengths: Any, attention_mask: Any,
-                  left: bool) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """Row lengths (and a boolean keep-mask) of a padded 2-D input."""
-    if lengths is not None and attention_mask is not None:
-        raise ValueError("pass lengths or attention_mask, not both")
-    if lengths is not None:
-        ln = _int_array("lengths", lengths)
-        if ln.shape != (n_rows,):
-            raise ValueError(f"lengths must have shape ({n_rows},), got {ln.shape}")
-        ln = ln.astype(np.int64)
-        bad = np.flatnonzero((ln < 0) | (ln > width))
-        if bad.shape[0]:
-            i = int(bad[0])
-            raise ValueError(f"lengths[{i}] = {int(ln[i])} is outside [0, {width}]")
-        return ln, None
-    if attention_mask is not None:
-        am = np.asarray(attention_mask)
-        if am.shape != (n_rows, width):
-            raise ValueError(f"attention_mask must have the shape of {name} {(n_rows, width)}, "
-                             f"got {am.shape}")
-        if am.dtype.kind not in "iub":
-            raise TypeError(f"attention_mask must be an integer or boolean array, got {am.dtype}")
-        keep = am != 0
-        if am.dtype.kind != "b":
-            bad = np.argwhere((am != 0) & (am != 1))
-            if bad.shape[0]:
-                i, j = map(int, bad[0])
-                raise ValueError(f"attention_mask[{i}][{j}] = {am[i, j]} is not 0 or 1")
-        ln = keep.sum(axis=1).astype(np.int64)
-        # the real tokens of a row must be contiguous, at the padding side's opposite end
-        bad = np.argwhere(_real_mask(width, ln, left) != keep)
-        if bad.shape[0]:
-            i, j = map(int, bad[0])
-            raise ValueError(f"attention_mask[{i}] is not a {'left' if left else 'right'}-padded "
-                             f"mask (position {j}); fastmask expects real tokens to be contiguous")
-        return ln, keep
-    return np.full(n_rows, width, dtype=np.int64), None
-
-
-def _normalize_ids(input_ids: Any, lengths: Any, attention_mask: Any, offsets: Any,
-                   left: bool) -> Tuple[_Rows, Optional[np.ndarray]]:
-    """Turns any accepted input form into :class:`_Rows`; also returns a 2-D keep-mask if any."""
-    from . import _core
-
-    name = "input_ids"
-    if offsets is not None:
-        values = _int_array(name, input_ids)
-        if values.ndim != 1:
-            raise ValueError(f"with offsets, {name} must be the 1-D flat values, got shape "
-                             f"{values.shape}")
-        off = _offsets_array("offsets", offsets, values.shape[0])
-        if values.dtype not in (np.int64, np.int32):
-            values = _checked_cast(values, name)
-        return _Rows(values=np.ascontiguousarray(values), offsets=off,
-                     lengths=np.diff(off)), None
-    if isinstance(input_ids, np.ndarray) or (hasattr(input_ids, "__array__")
-                                             and not isinstance(input_ids, (list, tuple))):
-        arr = np.asarray(input_ids)
-        if arr.ndim == 2:
-            if arr.dtype.kind not in "iu" :
-                raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
-            B, W = arr.shape
-            ln, keep = _lengths_from(name, B, W, lengths, attention_mask, left)
-            if keep is None:
-                keep = _real_mask(W, ln, left)
-                if bool(keep.all()):
-                    values = arr.reshape(-1)
-                else:
-                    values = arr[keep]
-            else:
-                values = arr[keep]
-            if values.dtype not in (np.int64, np.int32):
-                values = _checked_cast(values, name)
-            off = np.zeros(B + 1, dtype=np.int64)
-            np.cumsum(ln, out=off[1:])
-            return _Rows(values=np.ascontiguousarray(values), offsets=off, lengths=ln), keep
-        if arr.ndim == 1 and arr.dtype != object:
-            raise ValueError(f"{name} is a 1-D array: pass a batch (a list of sequences, a 2-D "
-                             "array, or flat values with offsets=)")
-        if arr.dtype == object:
-            input_ids = list(arr)
-        else:
-            raise ValueError(f"{name} must be 2-D, got shape {arr.shape}")
-    if lengths is not None or attention_mask is not None:
-        raise ValueError("lengths and attention_mask describe a padded 2-D input_ids array; "
-                         "a list of sequences carries its own lengths")
-    if isinstance(input_ids, (str, bytes, dict)) or not hasattr(input_ids, "__len__"):
-        raise TypeError(f"{name} must be a list of sequences, a 2-D integer array or flat values "
-                        f"with offsets, got {type(input_ids).__name__}")
-    rows, ln = _core.normalize_rows(list(input_ids), name)
-    return _Rows(rows=rows, lengths=ln), None
-
-
-def _checked_cast(values: np.ndarray, name: str) -> np.ndarray:
-    """Casts other integer dtypes to int64, refusing values that do not fit."""
-    if values.dtype.kind == "u" and values.dtype.itemsize == 8 and values.shape[0]:
-        big = np.flatnonzero(values > np.uint64(np.iinfo(np.int64).max))
-        if big.shape[0]:
-            raise ValueError(f"{name}: value {values[big[0]]} at flat position {int(big[0])} "
-                             "is out of range")
-    return values.astype(np.int64)
-
-
-def _side_rows(name: str, value: Any, ids: _Rows, keep: Optional[np.ndarray],
-               flag: bool) -> Optional[_Rows]:
-    """Normalises a per-token side input (special_tokens_mask, token_type_ids, word_starts)."""
-    if value is None:
-        return None
-    from . import _core
-
-    if ids.rows is None:
-        # flat form: accept flat values aligned with input_ids, or a padded 2-D array
-        arr = np.asarray(value)
-        if arr.ndim == 2 and keep is not None:
-            if arr.shape != keep.shape:
-                raise ValueError(f"{name} must have the shape of input_ids {keep.shape}, got "
-                                 f"{arr.shape}")
-            arr = arr[keep]
-        elif arr.ndim == 2 and ids.offsets is not None and arr.shape[0] == len(ids) and \
-                bool((ids.lengths == arr.shape[1]).all()):
-            arr = arr.reshape(-1)
-        if arr.ndim != 1 or arr.shape[0] != ids.values.shape[0]:
-            raise ValueError(f"{name} must be aligned with input_ids: expected "
-                             f"{ids.values.shape[0]} values, got shape {arr.shape}")
-        arr = _side_dtype(name, arr, flag)
-        return _Rows(values=arr, offsets=ids.offsets, lengths=ids.lengths)
-    if isinstance(value, np.ndarray) and value.ndim == 2:
-        value = list(value)
-    if not hasattr(value, "__len__") or isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a list of per-sequence lists or arrays")
-    if len(value) != len(ids):
-        raise ValueError(f"{name} has {len(value)} sequences but input_ids has {len(ids)}")
-    value = [_side_dtype(f"{name}[{i}]", np.asarray(v), flag) if
-             (isinstance(v, np.ndarray) or hasattr(v, "__array__")) and
-             not isinstance(v, (list, tuple)) else v for i, v in enumerate(value)]
-    rows, ln = _core.normalize_rows(value, name)
-    bad = np.flatnonzero(ln != ids.lengths)
-    if bad.shape[0]:
-        i = int(bad[0])
-        raise ValueError(f"{name}[{i}] has {int(ln[i])} entries but input_ids[{i}] has "
-                         f"{int(ids.lengths[i])} tokens")
-    return _Rows(rows=rows, lengths=ln)
-
-
-def _side_dtype(name: str, arr: np.ndarray, flag: bool) -> np.ndarray:
-    if arr.dtype.kind == "b" and flag:
-        return arr.astype(np.uint8)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
-    if flag:
-        bad = np.flatnonzero((arr != 0) & (arr != 1))
-        if bad.shape[0]:
-            raise ValueError(f"{name}: value {arr[bad[0]]} at position {int(bad[0])} is not 0 or 1")
-        return arr.astype(np.uint8)
-    bad = np.flatnonzero((arr < 0) | (arr > C.MAX_VOCAB))
-    if bad.shape[0]:
-        raise ValueError(f"{name}: value {arr[bad[0]]} at position {int(bad[0])} is negative")
-    return arr.astype(np.int64)
-
-
-def _pad_side(name: str, side: _Rows, width: int, left: bool, fill: int, dtype,
+def _pad_side(name: str, side: Rows, width: int, left: bool, fill: int, dtype,
               hi: int, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Pads a side input into `out` (or a fresh (B, width) array of `dtype`)."""
     from . import _core
@@ -322,144 +142,6 @@ def _pad_side(name: str, side: _Rows, width: int, left: bool, fill: int, dtype,
     if rc != 0:
         raise ValueError(f"{name}[{row}][{pos}]: bad value")
     return out
-
-
-def _check_lengths(name: str, lists: Sequence[Any], ids: _Rows) -> np.ndarray:
-    """Lengths of per-example lists; an error names the first that differs from input_ids."""
-    lens = np.fromiter((len(r) for r in lists), dtype=np.int64, count=len(lists))
-    bad = np.flatnonzero(lens != ids.lengths)
-    if bad.shape[0]:
-        i = int(bad[0])
-        raise ValueError(f"{name}[{i}] has {int(lens[i])} entries but input_ids[{i}] has "
-                         f"{int(ids.lengths[i])} tokens")
-    return lens
-
-
-def _rows_from_lists(name: str, lists: List[Optional[Sequence[int]]], ids: _Rows) -> _Rows:
-    lens = _check_lengths(name, lists, ids)
-    return _Rows(rows=[np.asarray(r, dtype=np.uint8) for r in lists], lengths=lens)
-
-
-def _per_example(name: str, value: Any, n: int) -> list:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
-        raise TypeError(f"{name} must be a list with one entry per sequence")
-    value = list(value)
-    if len(value) != n:
-        raise ValueError(f"{name} has {len(value)} entries but input_ids has {n} sequences")
-    return value
-
-
-def _flags_of_word_ids(word_ids, i: int) -> np.ndarray:
-    """Word-start flags of example i's word ids (errors name ``word_ids[i][j]``)."""
-    from . import words
-
-    return words._flags_from_word_ids(words._word_ids_array(word_ids, f"word_ids[{i}]"))
-
-
-class _WordIds:
-    """Per-example word ids (lists of ints / None), turned into flags while padding."""
-
-    __slots__ = ("rows",)
-
-    def __init__(self, rows: list):
-        self.rows = rows
-
-    def as_flag_rows(self) -> _Rows:
-
-        flags = [_flags_of_word_ids(w, i) for i, w in enumerate(self.rows)]
-        lens = np.fromiter((len(f) for f in flags), dtype=np.int64, count=len(flags))
-        return _Rows(rows=flags, lengths=lens)
-
-
-def _flags_of_offsets(offsets, i: int) -> np.ndarray:
-    """Word-start flags of example i's offsets (errors name ``offset_mapping[i][j]``)."""
-    from . import words
-
-    arr = words._offsets_array(offsets, f"offset_mapping[{i}]")
-    return words._flags_from_offsets(arr, None, f"offset_mapping[{i}]")
-
-
-class _Offsets(_WordIds):
-    """Per-example offset mappings (lists of pairs), turned into flags while padding."""
-
-    __slots__ = ()
-
-    def as_flag_rows(self) -> _Rows:
-        flags = [_flags_of_offsets(o, i) for i, o in enumerate(self.rows)]
-        lens = np.fromiter((len(f) for f in flags), dtype=np.int64, count=len(flags))
-        return _Rows(rows=flags, lengths=lens)
-
-
-def _word_start_rows(ids: _Rows, word_starts, word_ids, offset_mapping, chinese_ref,
-                     keep) -> Optional[_Rows]:
-    given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
-                            ("offset_mapping", offset_mapping)) if v is not None]
-    if len(given) > 1:
-        raise ValueError(f"pass only one of {', '.join(given)}")
-    if not given and chinese_ref is None:
-        return None
-    if word_starts is not None:
-        starts = _side_rows("word_starts", word_starts, ids, keep, True)
-        if chinese_ref is None:
-            return starts
-        base = starts.as_lists()
-    else:
-        base = None
-    from . import words
-
-    B = len(ids)
-    if word_ids is not None:
-        wi = _per_example("word_ids", word_ids, B)
-        if chinese_ref is None and all(type(w) is list for w in wi):
-            _check_lengths("word_ids", wi, ids)
-            return _WordIds(wi)
-        base = [_flags_of_word_ids(w, i) for i, w in enumerate(wi)]
-    elif offset_mapping is not None:
-        om = _per_example("offset_mapping", offset_mapping, B)
-        if chinese_ref is None and all(type(o) is list for o in om):
-            _check_lengths("offset_mapping", om, ids)
-            return _Offsets(om)
-        base = [_flags_of_offsets(o, i) for i, o in enumerate(om)]
-    if chinese_ref is None:
-        return None if base is None else _rows_from_lists("word_ids" if word_ids is not None
-                                                          else "offset_mapping", base, ids)
-    refs = _per_example("chinese_ref", chinese_ref, B)
-    lens = ids.lengths.tolist()
-    out = []
-    for i, r in enumerate(refs):
-        b = None if base is None else base[i]
-        if b is not None and len(b) != lens[i]:
-            raise ValueError(f"word boundaries of sequence {i} have {len(b)} entries but "
-                             f"input_ids[{i}] has {lens[i]} tokens")
-        try:
-            out.append(words.starts_from_chinese_ref(lens[i], r if r is not None else [],
-                                                     base=b))
-        except (ValueError, TypeError) as e:
-            raise type(e)(f"chinese_ref[{i}]: {e}") from None
-    return _rows_from_lists("chinese_ref", out, ids)
-
-
-def _truncate(rows, n: int):
-    """The first ``n`` entries of every row of a normalised input (``None`` passes through).
-
-    Truncation is applied to the rows themselves, before the padded width is chosen, so a row
-    keeps at most ``max_length`` tokens whatever ``pad_to_multiple_of`` rounds the width to.
-    """
-    if rows is None:
-        return None
-    if isinstance(rows, _WordIds):
-        return type(rows)([r[:n] if len(r) > n else r for r in rows.rows])
-    lengths = rows.lengths
-    if not lengths.shape[0] or int(lengths.max()) <= n:
-        return rows
-    kept = np.minimum(lengths, n)
-    if rows.rows is not None:
-        return _Rows(rows=[r[:n] if k < m else r for r, k, m in
-                           zip(rows.rows, kept.tolist(), lengths.tolist())], lengths=kept)
-    pos = np.arange(rows.values.shape[0], dtype=np.int64) - np.repeat(rows.offsets[:-1], lengths)
-    off = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
-    np.cumsum(kept, out=off[1:])
-    return _Rows(values=np.ascontiguousarray(rows.values[pos < n]), offsets=off, lengths=kept)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -544,16 +226,14 @@ class Masker:
             raise ValueError("mask_replace_prob + random_replace_prob must be <= 1, got "
                              f"{self.mask_replace_prob} + {self.random_replace_prob}")
         self.selection = _check_choice("selection", selection, tuple(C.SELECTIONS))
-        self.max_predictions = _check_int("max_predictions", max_predictions, 0, None,
-                                          none_ok=True)
+        self.max_predictions = _check_int("max_predictions", max_predictions, 0,
+                                          (1 << 63) - 1, none_ok=True)
         self.random_ids = _check_choice("random_ids", random_ids, ("non_special", "all"))
         self.ignore_index = _check_int("ignore_index", ignore_index, -(1 << 31), (1 << 31) - 1)
         if seed is None:
             seed = int.from_bytes(os.urandom(8), "little")
         self.seed = _check_int("seed", seed, 0, C.MAX_SEED - 1)
-        if not isinstance(whole_word, (bool, np.bool_)):
-            raise TypeError(f"whole_word must be True or False, got {whole_word!r}")
-        self.whole_word = bool(whole_word)
+        self.whole_word = _check_bool("whole_word", whole_word)
         self.action = _check_choice("action", action, ("token", "unit"))
         self.num_threads = _check_int("num_threads", num_threads, 1, 256)
         self._word_table = self._build_word_table(word_table, word_convention)
@@ -658,34 +338,23 @@ class Masker:
                 f"{self.mask_token_id}, mlm_probability={self.mlm_probability}, selection="
                 f"{self.selection!r}, whole_word={self.whole_word}, seed={self.seed})")
 
-    def _sample_ids(self, sample_ids: Any, B: int) -> np.ndarray:
-        if sample_ids is None:
-            with self._lock:
-                start = self._next_sid
-                if start + B > C.MAX_SAMPLE_ID:
-                    raise ValueError("the running sample-id counter reached 2**48")
-                self._next_sid = start + B
-            return np.arange(start, start + B, dtype=np.uint64)
-        arr = np.asarray(sample_ids)
-        if arr.size == 0 and arr.dtype.kind == "f":
-            arr = arr.astype(np.uint64)  # an empty list
-        if arr.dtype == object:
-            arr = np.asarray([_check_int(f"sample_ids[{i}]", v) for i, v in enumerate(arr)])
-        if arr.dtype.kind == "b" or arr.dtype.kind not in "iu":
-            raise TypeError(f"sample_ids must be integers, got dtype {arr.dtype}")
-        if arr.shape != (B,):
-            raise ValueError(f"sample_ids must have one entry per sequence ({B}), got shape "
-                             f"{arr.shape}")
-        if arr.dtype.kind == "i":
-            bad = np.flatnonzero(arr < 0)
-            if bad.shape[0]:
-                i = int(bad[0])
-                raise ValueError(f"sample_ids[{i}] = {int(arr[i])} is negative")
-        big = np.flatnonzero(arr.astype(np.uint64) >= np.uint64(C.MAX_SAMPLE_ID))
-        if big.shape[0]:
-            i = int(big[0])
-            raise ValueError(f"sample_ids[{i}] = {int(arr[i])} is not below 2**48")
-        return np.ascontiguousarray(arr, dtype=np.uint64)
+    def _sample_ids(self, sample_ids: Any, B: int) -> Tuple[np.ndarray, Optional[int]]:
+        """The batch's sample ids, and the counter value to roll back to if the call fails
+        (``None`` when the caller passed them)."""
+        if sample_ids is not None:
+            return _sample_ids_array(sample_ids, B, C.MAX_SAMPLE_ID), None
+        with self._lock:
+            start = self._next_sid
+            if start + B > C.MAX_SAMPLE_ID:
+                raise ValueError("the running sample-id counter reached 2**48")
+            self._next_sid = start + B
+        return np.arange(start, start + B, dtype=np.uint64), start
+
+    def _release(self, start: int, B: int) -> None:
+        """Gives back the ids of a failed call, unless another call took ids since."""
+        with self._lock:
+            if self._next_sid == start + B:
+                self._next_sid = start
 
     # -- the call ---------------------------------------------------------------------------
     def __call__(self, input_ids: Any, *, sample_ids: Any = None, epoch: int = 0,
@@ -706,11 +375,13 @@ class Masker:
         epoch = _check_int("epoch", epoch, 0, C.MAX_EPOCH - 1)
         lay = self.layout
         left = lay.padding_side == "left"
-        ids, keep = _normalize_ids(input_ids, lengths, attention_mask, offsets, left)
+        ids, keep = normalize_ids(input_ids, lengths, attention_mask, offsets, left)
         B = len(ids)
-        special = _side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True)
-        types = _side_rows("token_type_ids", token_type_ids, ids, keep, False)
-        starts = _word_start_rows(ids, word_starts, word_ids, offset_mapping, chinese_ref, keep)
+        cut = lay.max_length if lay.truncation else None
+        special = side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True, cut)
+        types = side_rows("token_type_ids", token_type_ids, ids, keep, False, cut)
+        starts = word_start_rows(ids, word_starts, word_ids, offset_mapping, chinese_ref, keep,
+                                 cut)
         if starts is not None and not self.whole_word:
             raise ValueError("word boundaries were given but whole_word=False")
         if self.whole_word and starts is None and self._word_table is None:
@@ -718,13 +389,18 @@ class Masker:
                              "offset_mapping or chinese_ref, or build the Masker with word_table")
         if lay.truncation:
             n = lay.max_length
-            ids, special, types, starts = (_truncate(x, n) for x in (ids, special, types, starts))
+            ids, special, types, starts = (truncate(x, n) for x in (ids, special, types, starts))
         width = lay.width(ids.lengths)
-        sids = self._sample_ids(sample_ids, B)
-        return self._run(ids, special, types, starts, sids, epoch, width, left,
-                         bool(return_special_tokens_mask))
+        sids, start = self._sample_ids(sample_ids, B)
+        try:
+            return self._run(ids, special, types, starts, sids, epoch, width, left,
+                             bool(return_special_tokens_mask))
+        except BaseException:
+            if start is not None:  # a failed call consumes no sample ids
+                self._release(start, B)
+            raise
 
-    def _run(self, ids: _Rows, special, types, starts, sids, epoch, width, left,
+    def _run(self, ids: Rows, special, types, starts, sids, epoch, width, left,
              return_special=True):
         from . import _core
 
@@ -735,10 +411,10 @@ class Masker:
         out_ids, labels, attention = block[0], block[1], block[2]
         special_p = None if special is None else _pad_side("special_tokens_mask", special, width,
                                                            left, 1, np.uint8, 2)
-        if isinstance(starts, _Offsets):
+        if isinstance(starts, Offsets):
             starts_p = np.empty((B, width), dtype=np.uint8)
             _core.offsets_to_starts(starts.rows, starts_p, left, "offset_mapping")
-        elif isinstance(starts, _WordIds):
+        elif isinstance(starts, WordIds):
             starts_p = np.empty((B, width), dtype=np.uint8)
             _core.word_ids_to_starts(starts.rows, starts_p, left, "word_ids")
         elif starts is not None:
@@ -752,7 +428,7 @@ class Masker:
             rc, row, pos = _core.fill_mask_rows(self._core, epoch, ids.rows, out_ids, labels,
                                                 attention, lens, left, special_p, starts_p,
                                                 sids, 0, self.vocab_size, "input_ids")
-            _check_results([(rc, row, pos)])
+            _check_status([(rc, row, pos)])
         elif ids.rows is not None:
             # pipelined: this thread reads chunk k+1 (needs the GIL) while pool threads mask
             # the chunks already read (without the GIL)
@@ -774,7 +450,7 @@ class Masker:
                     time.sleep(0)
             finally:
                 results = [f.result() for f in futs]
-            _check_results(results)
+            _check_status(results)
         else:
             lens = _pad_ids(ids, out_ids, left, lay.pad_token_id, self.vocab_size)
             self._mask_rows(epoch, out_ids, labels, attention, lens, left, special_p, starts_p,
@@ -787,7 +463,7 @@ class Masker:
             out["special_tokens_mask"] = special_p.astype(lay.dtype)
         return out
 
-    def _threads_for(self, ids: _Rows) -> int:
+    def _threads_for(self, ids: Rows) -> int:
         """Threads worth using for this batch."""
         if self.num_threads <= 1:
             return 1
@@ -817,7 +493,7 @@ class Masker:
                                       attention, lens, left, special_p, starts_p, sids,
                                       bounds[k], bounds[k + 1]) for k in range(threads)]
             results = [f.result() for f in futs]
-        _check_results(results)
+        _check_status(results)
 
     def pad(self, input_ids: Any, **kwargs) -> Dict[str, np.ndarray]:
         """Pads a batch with this object's layout options, without masking."""
@@ -828,7 +504,7 @@ class Masker:
                    dtype=lay.dtype, vocab_size=self.vocab_size, **kwargs)
 
 
-def _pad_ids(ids: _Rows, out: np.ndarray, left: bool, pad_id: int, hi: int) -> np.ndarray:
+def _pad_ids(ids: Rows, out: np.ndarray, left: bool, pad_id: int, hi: int) -> np.ndarray:
     """Writes the ids into the padded `out` (checking them against [0, hi)); returns the
     (truncated) row lengths as int64."""
     from . import _core
@@ -838,17 +514,8 @@ def _pad_ids(ids: _Rows, out: np.ndarray, left: bool, pad_id: int, hi: int) -> n
         return np.ascontiguousarray(np.minimum(ids.lengths, out.shape[1]), dtype=np.int64)
     lens = np.empty(len(ids), dtype=np.int64)
     rc, row, pos = _core.pad_ragged(ids.values, ids.offsets, out, left, True, pad_id, hi, lens)
-    _raise_status(rc, row, pos, ids, hi)
+    _check_status([(rc, row, pos)], ids, hi)
     return lens
-
-
-def _check_results(results) -> None:
-    """Raises for the first failed (status, row, pos) of the kernel calls."""
-    from . import _core
-
-    for rc, row, pos in results:
-        if rc != 0:
-            raise ValueError(f"input_ids[{row}][{pos}]: {_core.STATUS.get(rc, rc)}")
 
 
 def _thread_count(num_threads: int, n_tokens: int, n_rows: int) -> int:
@@ -858,16 +525,19 @@ def _thread_count(num_threads: int, n_tokens: int, n_rows: int) -> int:
     return max(1, min(num_threads, n_tokens // _TOKENS_PER_THREAD, n_rows))
 
 
-def _raise_status(rc: int, row: int, pos: int, ids: _Rows, vocab_size: Optional[int]) -> None:
-    if rc == 0:
-        return
+def _check_status(results, ids: Optional[Rows] = None, hi: Optional[int] = None) -> None:
+    """Raises ValueError for the first failed ``(status, row, pos)`` of core calls; with the
+    flat ``ids`` that were read, an id-range error quotes the offending value."""
     from . import _core
 
-    if rc == _core.ERR_ID_RANGE:
-        value = ids.values[ids.offsets[row] + pos]
-        raise ValueError(f"input_ids[{row}][{pos}]: id {int(value)} is out of range "
-                         f"[0, {vocab_size})")
-    raise ValueError(f"input_ids: {_core.STATUS.get(rc, rc)} (row {row})")
+    for rc, row, pos in results:
+        if rc == 0:
+            continue
+        if rc == _core.ERR_ID_RANGE and ids is not None and ids.values is not None:
+            value = ids.values[ids.offsets[row] + pos]
+            raise ValueError(f"input_ids[{row}][{pos}]: id {int(value)} is out of range "
+                             f"[0, {hi})")
+        raise ValueError(f"input_ids[{row}][{pos}]: {_core.STATUS.get(rc, rc)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -892,11 +562,12 @@ def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
     if lay.pad_token_id >= hi:
         raise ValueError(f"pad_token_id={lay.pad_token_id} is outside [0, {hi})")
     left = lay.padding_side == "left"
-    ids, keep = _normalize_ids(input_ids, lengths, attention_mask, offsets, left)
-    special = _side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True)
-    types = _side_rows("token_type_ids", token_type_ids, ids, keep, False)
+    ids, keep = normalize_ids(input_ids, lengths, attention_mask, offsets, left)
+    cut = lay.max_length if lay.truncation else None
+    special = side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True, cut)
+    types = side_rows("token_type_ids", token_type_ids, ids, keep, False, cut)
     if lay.truncation:
-        ids, special, types = (_truncate(x, lay.max_length) for x in (ids, special, types))
+        ids, special, types = (truncate(x, lay.max_length) for x in (ids, special, types))
     width = lay.width(ids.lengths)
     B = len(ids)
     block = np.empty((2, B, width), dtype=lay.dtype)

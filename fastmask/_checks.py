@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 __all__ = ["check_int", "check_prob", "check_choice", "check_bool", "int_array",
-           "offsets_array"]
+           "offsets_array", "sample_ids_array"]
 
 
 def check_int(name: str, value: Any, lo: Optional[int] = None, hi: Optional[int] = None,
@@ -81,3 +81,46 @@ def offsets_array(name: str, offsets: Any, n_values: int) -> np.ndarray:
         raise ValueError(f"{name} must be non-decreasing; {name}[{int(bad[0]) + 1}] < "
                          f"{name}[{int(bad[0])}]")
     return np.ascontiguousarray(off)
+
+
+def sample_ids_array(value: Any, n: int, limit: int) -> np.ndarray:
+    """One sample id per sequence (``n`` of them), each an integer in ``[0, limit)``, as
+    contiguous uint64. Lists are checked element by element, so a bad entry is named whatever
+    NumPy would have made of the list."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
+        arr = value
+        if arr.shape != (n,):
+            raise ValueError(f"sample_ids must have one entry per sequence ({n}), got shape "
+                             f"{arr.shape}")
+        if arr.dtype.kind == "i":
+            bad = np.flatnonzero(arr < 0)
+            if bad.shape[0]:
+                i = int(bad[0])
+                raise ValueError(f"sample_ids[{i}] = {int(arr[i])} is negative")
+        big = np.flatnonzero(arr.astype(np.uint64) >= np.uint64(limit))
+        if big.shape[0]:
+            i = int(big[0])
+            raise ValueError(f"sample_ids[{i}] = {int(arr[i])} is not below 2**{limit.bit_length() - 1}")
+        return np.ascontiguousarray(arr, dtype=np.uint64)
+    if isinstance(value, np.ndarray):
+        if value.dtype != object and value.size:
+            raise TypeError(f"sample_ids must be integers, got dtype {value.dtype}")
+        shape = value.shape
+        items = value.reshape(-1).tolist()
+    elif isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"sample_ids must be a sequence of integers, got {type(value).__name__}")
+    else:
+        items = list(value)
+        shape = (len(items),)
+    for i, v in enumerate(items):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"sample_ids must be integers, got {type(v).__name__} {v!r} at "
+                            f"sample_ids[{i}]")
+    if shape != (n,):
+        raise ValueError(f"sample_ids must have one entry per sequence ({n}), got shape {shape}")
+    for i, v in enumerate(items):
+        if v < 0:
+            raise ValueError(f"sample_ids[{i}] = {int(v)} is negative")
+        if v >= limit:
+            raise ValueError(f"sample_ids[{i}] = {int(v)} is not below 2**{limit.bit_length() - 1}")
+    return np.array([int(v) for v in items], dtype=np.uint64).reshape(n)

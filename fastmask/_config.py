@@ -24,6 +24,7 @@ MAX_SAMPLE_ID = 1 << 48
 MAX_EPOCH = 1 << 32
 MAX_SEED = 1 << 64
 MAX_VOCAB = (1 << 31) - 1
+MAX_WIDTH = 1 << 30  # longest padded row the C core accepts (fm_workspace_bytes)
 
 
 def threshold(p: float) -> int:

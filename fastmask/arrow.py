@@ -22,6 +22,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._rows import real_mask
+from .words.flags import flags_from_flat_word_ids
+
 __all__ = ["mask_batch", "list_column", "nested_lists", "word_starts_from_word_ids",
            "LAYOUTS", "SPARSE_COLUMNS"]
 
@@ -154,13 +157,7 @@ def word_starts_from_word_ids(values: np.ndarray, offsets: np.ndarray) -> np.nda
     ``f[j] = 1`` at a row's first token, at a token without a word and where the word id
     changes.
     """
-    w = np.asarray(values).astype(np.int64, copy=False)
-    f = np.ones(w.shape[0], dtype=np.uint8)
-    if w.shape[0] > 1:
-        np.logical_or(w[1:] < 0, w[1:] != w[:-1], out=f[1:].view(bool))
-    starts = offsets[:-1][np.diff(offsets) > 0]
-    f[starts] = 1
-    return f
+    return flags_from_flat_word_ids(values, offsets)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,13 +177,6 @@ def _fixed_list(values2d: np.ndarray) -> pa.Array:
     B, W = values2d.shape
     return pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(values2d).reshape(-1)),
                                              W)
-
-
-def _keep_mask(lens: np.ndarray, width: int, left: bool) -> np.ndarray:
-    cols = np.arange(width)
-    if left:
-        return cols[None, :] >= (width - lens)[:, None]
-    return cols[None, :] < lens[:, None]
 
 
 def _unpad(arr: np.ndarray, lens: np.ndarray, keep: Optional[np.ndarray]) -> np.ndarray:
@@ -391,7 +381,7 @@ def mask_batch(batch: Any, sample_ids: Any = None, *, masker: Any, epoch: int = 
         result[column] = _fixed_or_list(out_ids)
     else:
         full = bool((real == W).all())
-        keep = None if full else _keep_mask(real, W, left)
+        keep = None if full else real_mask(W, real, left)
         shift = (W - real) if (left and not full) else None
         new_off = np.zeros(B + 1, dtype=np.int64)
         np.cumsum(real, out=new_off[1:])

@@ -147,3 +147,128 @@ def test_pad_errors(impl):
         impl.pad([[1, 12]], vocab_size=10)
     with pytest.raises(ValueError, match="more than max_length=1"):
         impl.pad([[1, 2]], max_length=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# One rule per argument, the same on every path and in the reference (issue 12, F5).
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"max_predictions": 2 ** 63}, "max_predictions must be <="),
+    ({"max_length": 2 ** 30 + 1, "padding": "max_length"}, "max_length must be <="),
+    ({"max_length": 2 ** 40}, "max_length must be <="),
+    ({"pad_to_multiple_of": 2 ** 40}, "pad_to_multiple_of must be <="),
+])
+def test_limits_are_named_up_front(impl, kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        make_masker(impl, **kw)
+    if "max_predictions" not in kw:
+        with pytest.raises(ValueError, match=msg):
+            impl.pad([[CLS, SEP]], **kw)
+
+
+def test_rounded_width_above_the_limit_names_the_options(impl):
+    m = make_masker(impl, max_length=2 ** 30, pad_to_multiple_of=3, padding="max_length")
+    with pytest.raises(ValueError, match="above the limit.*pad_to_multiple_of"):
+        m([[CLS, 10, SEP]])
+
+
+@pytest.mark.parametrize("form", ["lists", "2d", "ragged"])
+def test_large_token_type_id_says_out_of_range(impl, form):
+    seqs = [[CLS, 10, SEP], [CLS, 11, SEP]]
+    types = [[0, 0, 2 ** 40], [0, 0, 0]]
+    if form == "lists":
+        ids, call = seqs, {}
+        tt = types
+    elif form == "2d":
+        ids, call, tt = np.array(seqs), {}, np.array(types)
+    else:
+        ids, call, tt = np.array(seqs).reshape(-1), {"offsets": [0, 3, 6]}, \
+            np.array(types).reshape(-1)
+    with pytest.raises(ValueError, match=r"token_type_ids.*out of range") as e:
+        make_masker(impl)(ids, token_type_ids=tt, **call)
+    assert "negative" not in str(e.value)
+
+
+@pytest.mark.parametrize("form", ["2d_lengths", "ragged"])
+def test_per_sequence_side_inputs_with_any_ids_form(impl, form):
+    seqs = [[CLS, 10, 11, SEP], [CLS, 12, SEP]]
+    special = [[1, 0, 0, 1], [1, 0, 1]]
+    types = [[0, 0, 1, 1], [0, 1, 1]]
+    m = make_masker(impl, seed=5)
+    want = m(seqs, special_tokens_mask=special, token_type_ids=types, sample_ids=[7, 8])
+    if form == "2d_lengths":
+        ids, call = np.array([[CLS, 10, 11, SEP], [CLS, 12, SEP, 0]]), {"lengths": [4, 3]}
+    else:
+        ids, call = np.array(sum(seqs, [])), {"offsets": [0, 4, 7]}
+    got = m(ids, special_tokens_mask=special, token_type_ids=types, sample_ids=[7, 8], **call)
+    for k in want:
+        assert (want[k] == got[k]).all(), k
+
+
+@pytest.mark.parametrize("sids, exc, msg", [
+    ([-1, 2 ** 63], ValueError, r"sample_ids\[0\] = -1 is negative"),
+    ([0, 2 ** 63], ValueError, r"sample_ids\[1\] = 9223372036854775808 is not below 2\*\*48"),
+    ([0, 2 ** 70], ValueError, r"sample_ids\[1\] = .* is not below 2\*\*48"),
+    ([0, "1"], TypeError, r"sample_ids must be integers.*sample_ids\[1\]"),
+    ([0, True], TypeError, r"sample_ids must be integers.*sample_ids\[1\]"),
+])
+def test_sample_ids_named_whatever_numpy_makes_of_them(impl, sids, exc, msg):
+    with pytest.raises(exc, match=msg):
+        make_masker(impl)([[CLS, 10, SEP], [CLS, 11, SEP]], sample_ids=sids)
+
+
+@pytest.mark.parametrize("word_ids", [
+    [[None, True, 0, None]],  # a bool among ints
+    [[None, 0, np.bool_(True), None]],
+    [np.array([-1, 0, 1, -1], dtype=bool)],
+])
+def test_bools_in_word_ids_refused_on_every_path(impl, word_ids):
+    m = make_masker(impl, whole_word=True)
+    with pytest.raises(TypeError, match=r"word_ids\[0\]"):
+        m([[CLS, 10, 11, SEP]], word_ids=word_ids)
+    from fastmask.words import starts_from_word_ids
+
+    with pytest.raises(TypeError):
+        starts_from_word_ids(word_ids[0] if isinstance(word_ids[0], list) else word_ids[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# A failed call consumes no sample ids (issue 12, F6).
+
+
+def test_failed_call_does_not_advance_the_counter(impl):
+    m = make_masker(impl)
+    good = [[CLS, 10, 11, SEP], [CLS, 12, SEP]]
+    ref = make_masker(impl)(good)
+    m.next_sample_id = 0
+    for bad in ([[CLS, 10, 11, SEP], [CLS, VOCAB + 5, SEP]],   # id out of range (in the kernel)
+                [[CLS, 10, 11, SEP], [CLS, 1.5, SEP]]):       # not an int
+        with pytest.raises((ValueError, TypeError)):
+            m(bad)
+        assert m.next_sample_id == 0
+    with pytest.raises(ValueError):
+        m(good, special_tokens_mask=[[1, 0, 0, 1]])
+    assert m.next_sample_id == 0
+    out = m(good)  # the retry gets the masks a first successful call gets
+    assert m.next_sample_id == 2
+    for k in ref:
+        assert (out[k] == ref[k]).all(), k
+
+
+def test_next_sample_id_setter(impl):
+    m = make_masker(impl)
+    batch = [[CLS, 10, 11, 12, 13, 14, SEP]] * 3
+    m.next_sample_id = 40
+    assert m.next_sample_id == 40
+    a = m(batch)
+    assert m.next_sample_id == 43
+    b = make_masker(impl)(batch, sample_ids=[40, 41, 42])
+    for k in a:
+        assert (a[k] == b[k]).all(), k
+    with pytest.raises(ValueError, match="next_sample_id"):
+        m.next_sample_id = -1
+    with pytest.raises(ValueError, match="next_sample_id"):
+        m.next_sample_id = 2 ** 48
+    with pytest.raises(TypeError, match="next_sample_id"):
+        m.next_sample_id = 1.0

@@ -113,8 +113,6 @@ def as_tuples(inst: Instances):
 @pytest.mark.parametrize("task", ["nsp", "sop", "single"])
 @pytest.mark.parametrize("max_seq_length,short", [(32, 0.1), (64, 0.5), (12, 0.0), (7, 1.0)])
 def test_matches_the_original_control_flow(task, max_seq_length, short):
-    if task == "single" and max_seq_length < 5:
-        pytest.skip()
     docs = make_docs(seed=max_seq_length, empty=True)
     got = create_instances(docs, cls_token_id=CLS, sep_token_id=SEP,
                            max_seq_length=max_seq_length, short_seq_prob=short, task=task,

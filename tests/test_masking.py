@@ -1,5 +1,7 @@
 """Masking and padding semantics, run against the C core and the reference (``impl`` fixture)."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -58,6 +60,17 @@ def test_picked_tokens_are_replaced_by_the_rule(impl):
     kept = new == old
     randomised = ~is_mask & ~kept
     assert is_mask.sum() > kept.sum() and is_mask.sum() > randomised.sum()
+    # and in the configured proportions: 80/10/10 within |z| <= 5 (a 50/25/25 split is off by
+    # z > 20 here; a random id equal to the original counts as kept, probability ~1/1000)
+    k = int(picked.sum())
+    assert k > 1000
+
+    def z(count, p):
+        return (count - k * p) / math.sqrt(k * p * (1 - p))
+
+    assert abs(z(int(is_mask.sum()), 0.8)) <= 5
+    assert abs(z(int(kept.sum()), 0.1)) <= 5
+    assert abs(z(int(randomised.sum()), 0.1)) <= 5
     # random replacements never produce a special id by default
     assert not np.isin(new[randomised], SPECIALS).any()
 

@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from fastmask import reference as ref
+from fastmask.reference import kernel as ref
 from fastmask._config import (
     SELECT_BERNOULLI,
     SELECT_EXACT,

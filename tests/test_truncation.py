@@ -122,3 +122,63 @@ def test_arrow_truncation_with_multiple():
         k = min(len(r), MAX_LEN)
         assert len(got) == len(lab) == k
         assert [l if l != -100 else g for g, l in zip(got, lab)] == r[:k]
+
+
+# With truncation, entries past max_length are never read: neither checked nor used, whatever
+# the input form, on every path and in the reference (one rule for every per-token input).
+
+import numpy as _np  # noqa: E402
+import pytest as _pytest  # noqa: E402
+
+import fastmask as _fm  # noqa: E402
+import fastmask.reference as _ref  # noqa: E402
+
+
+def _cases():
+    seqs = [[2, 10, 11, 12, 3], [2, 13, 3]]
+    lens = [5, 3]
+    flat = _np.array(sum(seqs, []))
+    offsets = [0, 5, 8]
+    padded = _np.array([[2, 10, 11, 12, 3], [2, 13, 3, 0, 0]])
+    bad_special = [[1, 0, 0, 7, 1], [1, 0, 1]]
+    bad_types = [[0, 0, 0, -4, 0], [0, 0, 0]]
+    bad_starts = [[1, 1, 1, 5, 1], [1, 1, 1]]
+    out = []
+    for form in ("lists", "arrays", "2d", "ragged"):
+        if form == "lists":
+            ids, call = seqs, {}
+        elif form == "arrays":
+            ids, call = [_np.array(s) for s in seqs], {}
+        elif form == "2d":
+            ids, call = padded, {"lengths": lens}
+        else:
+            ids, call = flat, {"offsets": offsets}
+        for side, val in (("special_tokens_mask", bad_special), ("token_type_ids", bad_types),
+                          ("word_starts", bad_starts)):
+            for shape in ("lists", "arrays"):
+                v = val if shape == "lists" else [_np.array(r) for r in val]
+                out.append((form, side, shape, ids, call, v))
+        out.append((form, "word_ids", "lists", ids, call,
+                    [[None, 0, 1, "x", None], [None, 0, None]]))
+        out.append((form, "word_ids", "tuples", ids, call,
+                    [(None, 0, 1, "x", None), (None, 0, None)]))
+        out.append((form, "offset_mapping", "lists", ids, call,
+                    [[(0, 0), (0, 1), (2, 3), (9, 4), (0, 0)], [(0, 0), (0, 2), (0, 0)]]))
+        out.append((form, "offset_mapping", "tuples", ids, call,
+                    [((0, 0), (0, 1), (2, 3), (9, 4), (0, 0)), ((0, 0), (0, 2), (0, 0))]))
+    return out
+
+
+@_pytest.mark.parametrize("impl", [_fm, _ref], ids=["c", "reference"])
+@_pytest.mark.parametrize("form, side, shape, ids, call, value", _cases(),
+                          ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in _cases()])
+def test_entries_past_max_length_are_not_read(impl, form, side, shape, ids, call, value):
+    ww = side in ("word_starts", "word_ids", "offset_mapping")
+    m = impl.Masker(1000, 4, special_ids=(0, 1, 2, 3), seed=9, whole_word=ww, max_length=3,
+                    truncation=True)
+    out = m(ids, sample_ids=[0, 1], **{side: value}, **call)
+    assert out["attention_mask"].sum(axis=1).tolist() == [3, 3]
+    # and without truncation the same entry is an error
+    m2 = impl.Masker(1000, 4, special_ids=(0, 1, 2, 3), seed=9, whole_word=ww)
+    with _pytest.raises((ValueError, TypeError), match=side):
+        m2(ids, sample_ids=[0, 1], **{side: value}, **call)

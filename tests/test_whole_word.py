@@ -134,6 +134,12 @@ def test_per_word_and_per_token_rates():
     k = int(tokens)
     n_mask = int((out["input_ids"][picked] == MASK).sum())
     assert abs(z_score(n_mask, k, 0.8)) <= 5
+    # whole words: a token that continues a word is picked exactly when the token before is
+    cont = starts[:, 1:] == 0
+    assert (picked[:, 1:][cont] == picked[:, :-1][cont]).all()
+    # the same check fails for token masking on the same data, so it has power
+    tok = fastmask.Masker(VOCAB, MASK, special_ids=SPECIALS, seed=8)(body)["labels"] != -100
+    assert (tok[:, 1:][cont] != tok[:, :-1][cont]).sum() > 1000
 
 
 @pytest.mark.parametrize("name", ["spanbert", "albert"])
@@ -268,3 +274,98 @@ def test_bad_offset_mapping(impl):
         m([[CLS, 10, SEP]], offset_mapping=[[(0, 0), (1, 2, 3), (0, 0)]])
     with pytest.raises(ValueError, match=r"offset_mapping\[0\] has 2 entries"):
         m([[CLS, 10, SEP]], offset_mapping=[[(0, 0), (0, 0)]])
+
+
+# ---------------------------------------------------------------------------------------------
+# chinese_ref through the Masker, alone and on top of other boundary sources
+
+
+def _chinese_batch():
+    rng = np.random.default_rng(31)
+    seqs, refs, wids = [], [], []
+    for n in (40, 1, 75, 0, 130):
+        body = rng.integers(5, VOCAB, size=max(n - 2, 0)).tolist()
+        s = ([CLS] + body + [SEP])[:n]
+        seqs.append(s)
+        refs.append(sorted(set(rng.integers(1, max(n - 1, 2), size=n // 3).tolist()) - {0})
+                    if n > 2 else [])
+        w, cur = [], -1
+        for j in range(len(s)):
+            if j == 0 or j == len(s) - 1:
+                w.append(None)
+            else:
+                cur += int(rng.random() < 0.5) or (cur < 0)
+                w.append(cur)
+        wids.append(w)
+    return seqs, refs, wids
+
+
+@pytest.mark.parametrize("base", [None, "word_ids", "word_starts"])
+def test_chinese_ref_through_the_masker(impl, base):
+    from fastmask.words import starts_from_chinese_ref, starts_from_word_ids
+
+    seqs, refs, wids = _chinese_batch()
+    m = make_masker(impl, whole_word=True, mlm_probability=0.4, seed=77)
+    flags = [starts_from_word_ids(w) if w else np.zeros(0, np.uint8) for w in wids]
+    call = {"chinese_ref": refs, "sample_ids": range(len(seqs))}
+    if base == "word_ids":
+        call["word_ids"] = wids
+    elif base == "word_starts":
+        call["word_starts"] = [f.tolist() for f in flags]
+    want = [starts_from_chinese_ref(len(s), r, base=None if base is None else f)
+            for s, r, f in zip(seqs, refs, flags)]
+    got = m(seqs, **call)
+    expect = m(seqs, word_starts=[w.tolist() for w in want], sample_ids=range(len(seqs)))
+    for k in expect:
+        assert (got[k] == expect[k]).all(), k
+    # the chinese_ref actually matters: without it the masks differ
+    plain = m(seqs, word_starts=[f.tolist() for f in flags] if base else
+              [[1] * len(s) for s in seqs], sample_ids=range(len(seqs)))
+    assert (plain["labels"] != got["labels"]).any()
+
+
+def test_chinese_ref_errors(impl):
+    m = make_masker(impl, whole_word=True)
+    with pytest.raises(ValueError, match=r"chinese_ref\[0\].*outside \[0, 3\)"):
+        m([[CLS, 10, SEP]], chinese_ref=[[3]])
+    with pytest.raises(TypeError, match=r"chinese_ref\[0\]"):
+        m([[CLS, 10, SEP]], chinese_ref=[["1"]])
+    with pytest.raises(ValueError, match="chinese_ref has 1 entries but input_ids has 2"):
+        m([[CLS, 10, SEP], [CLS, SEP]], chinese_ref=[[1]])
+
+
+@pytest.mark.parametrize("given", [("word_starts", "word_ids"), ("word_ids", "offset_mapping"),
+                                   ("word_starts", "offset_mapping")])
+def test_only_one_boundary_source(impl, given):
+    values = {"word_starts": [[1, 1, 1]], "word_ids": [[None, 0, None]],
+              "offset_mapping": [[(0, 0), (0, 2), (0, 0)]]}
+    m = make_masker(impl, whole_word=True)
+    with pytest.raises(ValueError, match=f"pass only one of {given[0]}, {given[1]}"):
+        m([[CLS, 10, SEP]], **{k: values[k] for k in given})
+
+
+@pytest.mark.parametrize("pairs", [
+    [(0, 0), (0, 2 ** 62 + 5), (2 ** 62 + 9, 2 ** 63 + 1), (0, 0)],
+    [(0, 0), (2 ** 63, 2 ** 64), (2 ** 64, 2 ** 70), (0, 0)],
+    [(0, 0), (2 ** 62, 2 ** 63 - 1), (2 ** 63 - 1, 2 ** 63 - 1), (0, 0)],
+])
+def test_huge_offsets_read_alike_on_every_path(impl, pairs):
+    # offsets at or above 2**62 count as 2**62 whether the rows are lists or tuples (two
+    # different readers) and in the reference
+    from fastmask.words import starts_from_offsets
+
+    m = make_masker(impl, whole_word=True, mlm_probability=0.5, seed=3)
+    ids = [[CLS, 10, 11, SEP]]
+    a = m(ids, offset_mapping=[list(pairs)], sample_ids=[0])
+    b = m(ids, offset_mapping=[tuple(pairs)], sample_ids=[0])
+    flags = starts_from_offsets(list(pairs))
+    c = m(ids, word_starts=[flags.tolist()], sample_ids=[0])
+    for k in a:
+        assert (a[k] == b[k]).all() and (a[k] == c[k]).all(), k
+
+
+def test_negative_huge_offsets_are_refused_on_every_path(impl):
+    m = make_masker(impl, whole_word=True)
+    for rows in ([[(0, 0), (-2 ** 70, 3), (0, 0)]], [((0, 0), (-2 ** 70, 3), (0, 0))]):
+        with pytest.raises(ValueError, match=r"offset_mapping\[0\]"):
+            m([[CLS, 10, SEP]], offset_mapping=rows)

@@ -135,7 +135,22 @@ TRAINERS: Dict[str, Callable] = {
 @pytest.fixture(scope="module", params=sorted(TRAINERS))
 def trained(request, corpus):
     """(convention, tokenizer) for each convention, trained once per module."""
-    return request.param, TRAINERS[request.param](corpus)
+    return request.param, _trained_once(request.param, corpus)
+
+
+_TRAINED: dict = {}
+
+
+def _trained_once(convention, corpus):
+    if convention not in _TRAINED:
+        _TRAINED[convention] = TRAINERS[convention](corpus)
+    return _TRAINED[convention]
+
+
+@pytest.fixture(scope="module")
+def bytelevel_tokenizer(corpus):
+    """The byte-level tokenizer alone, for tests that only concern that convention."""
+    return _trained_once("bytelevel", corpus)
 
 
 # =================================================================================================
@@ -317,10 +332,8 @@ def test_offset_flags_match_word_ids(trained, sample):
         assert dis == 0
 
 
-def test_offsets_with_untrimmed_spaces_need_the_text(trained, sample):
-    convention, tok = trained
-    if convention != "bytelevel":
-        pytest.skip("byte-level only")
+def test_offsets_with_untrimmed_spaces_need_the_text(bytelevel_tokenizer, sample):
+    convention, tok = "bytelevel", bytelevel_tokenizer
     from tokenizers import processors
 
     untrimmed = tok.__class__.from_str(tok.to_str())
@@ -393,10 +406,8 @@ def test_transformers_tokenizer_object(trained):
 
 
 def test_starts_from_table_matches_reference():
-    reference = pytest.importorskip("fastmask.reference", exc_type=ImportError)
-    oracle = getattr(reference, "word_starts_from_table", None)
-    if oracle is None:
-        pytest.skip("the reference has no word_starts_from_table")
+    from fastmask.reference import word_starts_from_table as oracle
+
     rng = np.random.default_rng(7)
     table = bytes(rng.integers(0, 3, size=50, dtype=np.uint8))
     for n in (0, 1, 2, 5, 40):
@@ -699,7 +710,9 @@ def _greedy_refs(tokens: List[str], words: List[str]) -> List[int]:
 
 
 def words_is_cjk(ch: str) -> bool:
-    return len(ch) == 1 and words._is_cjk_char(ch)
+    from fastmask.words.chinese import _is_cjk_char
+
+    return len(ch) == 1 and _is_cjk_char(ch)
 
 
 @pytest.fixture(scope="module")

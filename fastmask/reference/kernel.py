@@ -1,18 +1,20 @@
-"""Pure-Python twin of the fastmask C core.
+"""Pure-Python twin of the fastmask C core: the kernel.
 
 This module is the oracle of the test suite: for the same configuration, seed, epoch, sample id
 and input it produces bit for bit what ``csrc/`` produces. It uses nothing but lists and ints, and
 follows docs/semantics.md line by line, so it also serves as executable documentation of it.
 
-The first part is the kernel (random stream, units, selection, replacement, padding); the
-:class:`Masker` front-end, built on it, follows in its own section below.
+This module is the kernel (random stream, units, selection, replacement, padding);
+:mod:`fastmask.reference.front` builds the :class:`Masker` API on it.
 """
 
 from __future__ import annotations
 
+from numbers import Integral
 from operator import index as _as_int
 from typing import Dict, List, Optional, Sequence, Tuple  # noqa: F401
 
+from fastmask._checks import check_int
 from fastmask._config import (
     MAX_EPOCH,
     MAX_SAMPLE_ID,
@@ -58,11 +60,8 @@ Unit = Tuple[int, int]  # (start, length)
 
 
 def _check_int(name: str, value, upper: int) -> int:
-    """``value`` as an int in ``[0, upper)``, or ValueError naming it."""
-    value = _as_int(value)
-    if not 0 <= value < upper:
-        raise ValueError(f"{name} = {value} is outside [0, {upper:#x})")
-    return value
+    """``value`` as an int in ``[0, upper)`` (the shared validator of fastmask._checks)."""
+    return check_int(name, value, 0, upper - 1)
 
 
 # ---- 1. Generator ------------------------------------------------------------------------------
@@ -222,6 +221,53 @@ def word_starts_from_table(ids: List[int], table: bytes) -> List[int]:
     for j, y in enumerate(ids):
         starts = j == 0 or table[y] >= 1 or table[ids[j - 1]] == 2
         flags.append(1 if starts else 0)
+    return flags
+
+
+def word_starts_from_word_ids(word_ids: Sequence[Optional[int]], name: str = "word_ids") -> List[int]:
+    """Word-start flags from a tokenizer's word ids (section 6): ``f[j] = 1`` when ``j == 0``,
+    ``word_ids[j]`` is ``None`` or negative (no word: a special token), or it differs from
+    ``word_ids[j-1]``; otherwise 0. Ids are ints (not bools) below 2**63."""
+    flags = []
+    prev = -1
+    for j, w in enumerate(word_ids):
+        if w is None:
+            v = -1
+        else:
+            if isinstance(w, bool) or type(w).__name__ == "bool_" or not isinstance(w, Integral):
+                raise TypeError(f"{name}[{j}] is {type(w).__name__} {w!r}, expected int or None")
+            v = int(w)
+            if v >= 1 << 63:
+                raise ValueError(f"{name}[{j}] = {v} does not fit in 64 bits")
+            if v < 0:
+                v = -1
+        flags.append(1 if (j == 0 or v < 0 or v != prev) else 0)
+        prev = v
+    return flags
+
+
+def word_starts_from_offsets(offsets: Sequence[Sequence[int]], name: str = "offsets") -> List[int]:
+    """Word-start flags from character offsets ``(start, end)`` (section 6): ``f[0] = 1``, and
+    ``f[j] = 1`` when ``start_j > end_{j-1}`` (a gap), ``start_j < start_{j-1}`` (the second
+    text of a pair), the previous token is a ``(0, 0)`` special token, or ``start_j == end_j``
+    (an empty span); otherwise 0. Every pair needs ``0 <= start <= end``; values at or above
+    2**62 count as 2**62."""
+    flags = []
+    ps = pe = 0
+    for j, pair in enumerate(offsets):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or any(
+                isinstance(v, bool) or type(v).__name__ == "bool_" or not isinstance(v, Integral)
+                for v in pair):
+            raise ValueError(f"{name}[{j}] = {pair!r} is not a (start, end) pair of ints")
+        # offsets at or above 2**62 count as 2**62, a negative one as -1 (as the core reads them)
+        s, e = (-1 if int(v) < 0 else min(int(v), 1 << 62) for v in pair)
+        if s < 0 or e < s:
+            raise ValueError(f"{name}[{j}] = ({s}, {e}): need 0 <= start <= end")
+        if j == 0:
+            flags.append(1)
+        else:
+            flags.append(1 if (s > pe or s < ps or (ps == pe == 0) or s == e) else 0)
+        ps, pe = s, e
     return flags
 
 
@@ -553,102 +599,3 @@ def pad_and_mask(
         out_labels.append(row_labels)
         out_attention.append(row_attention)
     return out_ids, out_labels, out_attention
-
-
-# =================================================================================================
-# END OF KERNEL
-# =================================================================================================
-
-
-# =============================================================================================
-# Front-end: the same Masker / pad / mask API as fastmask, with the pure-Python kernel above.
-# Option checks and input normalisation are shared with fastmask._api, so both implementations
-# accept and refuse exactly the same inputs; only the per-token work differs.
-
-import numbers as _numbers
-
-from . import _api as _api
-
-
-def _ref_read_row(seq, name: str, i: int, lo: int, hi: int, width: int) -> List[int]:
-    """Reads one row as a list of ints, checking every id (same messages as the C path)."""
-    out = []
-    n = len(seq)
-    for k in range(min(n, width)):
-        item = seq[k]
-        if isinstance(item, bool) or type(item).__name__ == "bool_" or not isinstance(
-                item, _numbers.Integral):
-            raise TypeError(f"{name}[{i}][{k}]: expected an integer id, got "
-                            f"{type(item).__name__} {item!r}")
-        v = int(item)
-        if v < lo or v >= hi:
-            raise ValueError(f"{name}[{i}][{k}]: id {item!r} is out of range [{lo}, {hi})")
-        out.append(v)
-    return out
-
-
-def _ref_rows(rows, name: str, lo: int, hi: int, width: int) -> List[List[int]]:
-    if rows.rows is not None:
-        lists = [r.tolist() if hasattr(r, "tolist") else r for r in rows.rows]
-    else:
-        lists = rows.as_lists()
-    return [_ref_read_row(r, name, i, lo, hi, width) for i, r in enumerate(lists)]
-
-
-def _ref_pad(rows: List[List[int]], width: int, left: bool, fill: int) -> List[List[int]]:
-    out = []
-    for r in rows:
-        pad_n = width - len(r)
-        out.append([fill] * pad_n + r if left else r + [fill] * pad_n)
-    return out
-
-
-class Masker(_api.Masker):
-    """:class:`fastmask.Masker` with every token processed by the pure-Python kernel."""
-
-    _impl = "reference"
-
-    def _make_core(self):
-        return None
-
-    def _run(self, ids, special, types, starts, sids, epoch, width, left, return_special=True):
-        import numpy as np
-
-        lay = self.layout
-        seqs = _ref_rows(ids, "input_ids", 0, self.vocab_size, width)
-        sp = None if special is None else _ref_rows(special, "special_tokens_mask", 0, 2, width)
-        if isinstance(starts, _api._WordIds):
-            starts = starts.as_flag_rows()
-        ws = None if starts is None else _ref_rows(starts, "word_starts", 0, 2, width)
-        out_ids, labels, attention = pad_and_mask(self._kc, epoch, seqs,
-                                                  [int(s) for s in sids], width, left,
-                                                  special_masks=sp, word_starts=ws)
-        B = len(seqs)
-        dt = lay.dtype
-
-        def arr(rows):
-            return np.array(rows, dtype=dt).reshape(B, width)
-
-        out = {"input_ids": arr(out_ids), "attention_mask": arr(attention),
-               "labels": arr(labels)}
-        if types is not None:
-            tt = _ref_rows(types, "token_type_ids", 0, (1 << 31), width)
-            out["token_type_ids"] = arr(_ref_pad(tt, width, left, 0))
-        if sp is not None and return_special:
-            out["special_tokens_mask"] = arr(_ref_pad(sp, width, left, 1))
-        return out
-
-
-def pad(input_ids, **kwargs):
-    """Same as :func:`fastmask.pad` (padding has no randomness to reproduce)."""
-    return _api.pad(input_ids, **kwargs)
-
-
-def mask(input_ids, *, vocab_size: int, mask_token_id: int, sample_ids=None, epoch: int = 0,
-         **kwargs):
-    """Same as :func:`fastmask.mask`, computed by the pure-Python kernel."""
-    call_keys = ("lengths", "attention_mask", "offsets", "special_tokens_mask",
-                 "token_type_ids", "word_starts", "word_ids", "offset_mapping", "chinese_ref")
-    call = {k: kwargs.pop(k) for k in call_keys if k in kwargs}
-    m = Masker(vocab_size, mask_token_id, **kwargs)
-    return m(input_ids, sample_ids=sample_ids, epoch=epoch, **call)

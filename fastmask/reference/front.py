@@ -1,0 +1,451 @@
+"""The pure-Python :class:`Masker` / :func:`pad` / :func:`mask` front end over the kernel.
+
+Only the option checks are shared with :mod:`fastmask._api` (the :class:`Masker` constructor and
+the layout options). Everything a call does is done here again, in plain Python on lists of
+ints: reading every input form (lists, padded 2-D arrays with ``lengths`` or
+``attention_mask``, flat values with ``offsets``), the side inputs, the word boundaries (word
+ids, offsets, flags, ``chinese_ref``, via the kernel's rules), truncation, the padded width, the
+running sample-id counter, padding and masking. NumPy is used only to accept arrays and to
+return the results as arrays. A layout or normalisation bug in the C path therefore shows up as
+a difference in the equivalence tests instead of being shared.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import _api
+from .. import _config as C
+from .._checks import check_int, int_array, offsets_array, sample_ids_array
+from .kernel import pad_and_mask, word_starts_from_offsets, word_starts_from_word_ids
+
+__all__ = ["Masker", "pad", "mask"]
+
+Rows = List[list]
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, np.ndarray) or (hasattr(x, "__array__")
+                                         and not isinstance(x, (list, tuple)))
+
+
+# ---------------------------------------------------------------------------------------------
+# reading inputs into lists
+
+
+def _as_list(seq: Any, name: str, i: int) -> list:
+    """One sequence (list, tuple or 1-D integer array) as a list."""
+    if isinstance(seq, (list, tuple)):
+        return list(seq)
+    if _is_array(seq):
+        arr = np.asarray(seq)
+        if arr.ndim != 1:
+            raise ValueError(f"{name}[{i}]: expected a 1-D sequence of ids, got an array of "
+                             f"shape {arr.shape}")
+        if arr.dtype.kind not in "iub" or (arr.dtype.kind == "b" and name == "input_ids"):
+            raise TypeError(f"{name}[{i}]: expected an integer array, got dtype {arr.dtype}")
+        return arr.tolist()
+    if isinstance(seq, (str, bytes, dict)) or not hasattr(seq, "__len__"):
+        raise TypeError(f"{name}[{i}]: expected a list, tuple or 1-D integer array of ids, "
+                        f"got {type(seq).__name__}")
+    return list(seq)
+
+
+def _spans(B: int, W: int, lengths: Any, attention_mask: Any,
+           left: bool) -> List[Tuple[int, int]]:
+    """Column span ``[a, b)`` of the real tokens of each row of a padded 2-D input."""
+    if lengths is not None and attention_mask is not None:
+        raise ValueError("pass lengths or attention_mask, not both")
+    if lengths is not None:
+        ln = int_array("lengths", lengths)
+        if ln.shape != (B,):
+            raise ValueError(f"lengths must have shape ({B},), got {ln.shape}")
+        out = []
+        for i, n in enumerate(ln.tolist()):
+            if not 0 <= n <= W:
+                raise ValueError(f"lengths[{i}] = {n} is outside [0, {W}]")
+            out.append((W - n, W) if left else (0, n))
+        return out
+    if attention_mask is not None:
+        am = np.asarray(attention_mask)
+        if am.shape != (B, W):
+            raise ValueError(f"attention_mask must have the shape of input_ids {(B, W)}, "
+                             f"got {am.shape}")
+        if am.dtype.kind not in "iub":
+            raise TypeError(f"attention_mask must be an integer or boolean array, got {am.dtype}")
+        grid = am.tolist()
+        for i, row in enumerate(grid):
+            for j, v in enumerate(row):
+                if v not in (0, 1):
+                    raise ValueError(f"attention_mask[{i}][{j}] = {v} is not 0 or 1")
+        out = []
+        for i, row in enumerate(grid):
+            n = sum(1 for v in row if v)
+            a, b = (W - n, W) if left else (0, n)
+            for j, v in enumerate(row):
+                if bool(v) != (a <= j < b):
+                    raise ValueError(f"attention_mask[{i}] is not a "
+                                     f"{'left' if left else 'right'}-padded mask (position "
+                                     f"{j}); fastmask expects real tokens to be contiguous")
+            out.append((a, b))
+        return out
+    return [(0, W)] * B
+
+
+class _Form:
+    """How input_ids was given, so that side inputs can be read the same way."""
+
+    def __init__(self, kind: str, lengths: List[int], offsets=None, spans=None, shape=None):
+        self.kind = kind  # "lists", "flat" or "2d"
+        self.lengths = lengths
+        self.offsets = offsets
+        self.spans = spans
+        self.shape = shape
+
+
+def _read_ids(input_ids: Any, lengths: Any, attention_mask: Any, offsets: Any,
+              left: bool) -> Tuple[Rows, _Form]:
+    name = "input_ids"
+    if offsets is not None:
+        values = int_array(name, input_ids)
+        if values.ndim != 1:
+            raise ValueError(f"with offsets, {name} must be the 1-D flat values, got shape "
+                             f"{values.shape}")
+        off = offsets_array("offsets", offsets, values.shape[0]).tolist()
+        v = values.tolist()
+        rows = [v[off[i]:off[i + 1]] for i in range(len(off) - 1)]
+        return rows, _Form("flat", [len(r) for r in rows], offsets=off)
+    if _is_array(input_ids):
+        arr = np.asarray(input_ids)
+        if arr.ndim == 2:
+            if arr.dtype.kind not in "iu":
+                raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
+            B, W = arr.shape
+            spans = _spans(B, W, lengths, attention_mask, left)
+            grid = arr.tolist()
+            rows = [grid[i][a:b] for i, (a, b) in enumerate(spans)]
+            return rows, _Form("2d", [len(r) for r in rows], spans=spans, shape=(B, W))
+        if arr.ndim == 1 and arr.dtype != object:
+            raise ValueError(f"{name} is a 1-D array: pass a batch (a list of sequences, a 2-D "
+                             "array, or flat values with offsets=)")
+        if arr.dtype != object:
+            raise ValueError(f"{name} must be 2-D, got shape {arr.shape}")
+        input_ids = list(arr)
+    if lengths is not None or attention_mask is not None:
+        raise ValueError("lengths and attention_mask describe a padded 2-D input_ids array; "
+                         "a list of sequences carries its own lengths")
+    if isinstance(input_ids, (str, bytes, dict)) or not hasattr(input_ids, "__len__"):
+        raise TypeError(f"{name} must be a list of sequences, a 2-D integer array or flat values "
+                        f"with offsets, got {type(input_ids).__name__}")
+    rows = [_as_list(s, name, i) for i, s in enumerate(input_ids)]
+    return rows, _Form("lists", [len(r) for r in rows])
+
+
+def _check_row_lengths(name: str, rows: Sequence[Sequence[Any]], form: _Form) -> None:
+    for i, (r, n) in enumerate(zip(rows, form.lengths)):
+        if len(r) != n:
+            raise ValueError(f"{name}[{i}] has {len(r)} entries but input_ids[{i}] has {n} "
+                             "tokens")
+
+
+def _per_example(name: str, value: Any, n: int) -> list:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a list with one entry per sequence")
+    value = list(value)
+    if len(value) != n:
+        raise ValueError(f"{name} has {len(value)} entries but input_ids has {n} sequences")
+    return value
+
+
+def _is_per_sequence(value: Any, lengths: List[int]) -> bool:
+    """A list (not an array) of one sequence per row, each of its row's length."""
+    return isinstance(value, (list, tuple)) and len(value) == len(lengths) and len(value) > 0 \
+        and all((isinstance(v, (list, tuple)) or isinstance(v, np.ndarray)) and len(v) == n
+                for v, n in zip(value, lengths))
+
+
+def _read_side(name: str, value: Any, form: _Form, lo: int, hi: int,
+               cut: Optional[int] = None) -> Optional[Rows]:
+    """A per-token side input as one list per row, values in [lo, hi); with ``cut`` only the
+    first ``cut`` entries of each row are checked (truncation never reads the rest)."""
+    if value is None:
+        return None
+    B = len(form.lengths)
+    if form.kind == "lists" or _is_per_sequence(value, form.lengths):
+        if isinstance(value, np.ndarray) and value.ndim == 2:
+            value = list(value)
+        if not hasattr(value, "__len__") or isinstance(value, (str, bytes)):
+            raise TypeError(f"{name} must be a list of per-sequence lists or arrays")
+        if len(value) != B:
+            raise ValueError(f"{name} has {len(value)} sequences but input_ids has {B}")
+        rows = [_as_list(v, name, i) for i, v in enumerate(value)]
+        _check_row_lengths(name, rows, form)
+    else:
+        arr = np.asarray(value)
+        n_values = sum(form.lengths)
+        if arr.ndim == 2 and form.kind == "2d":
+            if arr.shape != form.shape:
+                raise ValueError(f"{name} must have the shape of input_ids {form.shape}, got "
+                                 f"{arr.shape}")
+            grid = arr.tolist()
+            rows = [grid[i][a:b] for i, (a, b) in enumerate(form.spans)]
+        elif arr.ndim == 2 and form.kind == "flat" and arr.shape[0] == B and all(
+                n == arr.shape[1] for n in form.lengths):
+            rows = arr.tolist()
+        elif arr.ndim == 1 and arr.shape[0] == n_values:
+            flat = arr.tolist()
+            o = [0]
+            for n in form.lengths:
+                o.append(o[-1] + n)
+            rows = [flat[o[i]:o[i + 1]] for i in range(B)]
+        else:
+            raise ValueError(f"{name} must be aligned with input_ids: expected {n_values} "
+                             f"values, got shape {arr.shape}")
+        if arr.dtype.kind not in "iub" or (arr.dtype.kind == "b" and hi != 2):
+            raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r if cut is None else r[:cut]):
+            if isinstance(v, (bool, np.bool_)) and hi == 2:
+                v = int(v)
+                r[j] = v
+            if not _is_int(v):
+                raise TypeError(f"{name}[{i}][{j}]: expected an integer, got "
+                                f"{type(v).__name__} {v!r}")
+            if not lo <= v < hi:
+                raise ValueError(f"{name}[{i}][{j}]: value {v} is out of range [{lo}, {hi})")
+            r[j] = int(v)
+    return rows
+
+
+def _example(row: Any) -> Any:
+    return row.tolist() if isinstance(row, np.ndarray) else row
+
+
+def _word_starts(form: _Form, word_starts, word_ids, offset_mapping,
+                 chinese_ref, cut: Optional[int] = None) -> Optional[Rows]:
+    given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
+                            ("offset_mapping", offset_mapping)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"pass only one of {', '.join(given)}")
+    B = len(form.lengths)
+    base: Optional[Rows] = None
+    if word_starts is not None:
+        base = _read_side("word_starts", word_starts, form, 0, 2, cut)
+    elif word_ids is not None:
+        base = _flag_rows("word_ids", word_ids, word_starts_from_word_ids, form, cut)
+    elif offset_mapping is not None:
+        base = _flag_rows("offset_mapping", offset_mapping, word_starts_from_offsets, form,
+                          cut)
+    if chinese_ref is None:
+        return base
+    out = []
+    for i, refs in enumerate(_per_example("chinese_ref", chinese_ref, B)):
+        n = form.lengths[i]
+        flags = [1] * n if base is None else list(base[i])
+        for k, pos in enumerate([] if refs is None else _example(refs)):
+            if not _is_int(pos):
+                raise TypeError(f"chinese_ref[{i}]: chinese_ref[{k}] is {type(pos).__name__}, "
+                                "expected int")
+            if not 0 <= pos < n:
+                raise ValueError(f"chinese_ref[{i}]: chinese_ref[{k}] = {pos} is outside "
+                                 f"[0, {n})")
+            flags[int(pos)] = 0
+        out.append(flags)
+    return out
+
+
+def _flag_rows(name: str, value: Any, rule, form: _Form, cut: Optional[int]) -> Rows:
+    """Word-start flags of per-example word ids or offsets by a kernel rule, applied to each
+    example's first ``cut`` entries (all without truncation) and padded with zeros to the
+    example's length."""
+    examples = [_example(e) for e in _per_example(name, value, len(form.lengths))]
+    for i, e in enumerate(examples):
+        if isinstance(e, (str, bytes)) or not isinstance(e, (list, tuple)):
+            raise TypeError(f"{name}[{i}] must be a list, got {type(e).__name__}")
+    _check_row_lengths(name, examples, form)
+    out = []
+    for i, e in enumerate(examples):
+        kept = list(e) if cut is None else list(e[:cut])
+        flags = rule(kept, f"{name}[{i}]")
+        out.append(flags + [0] * (len(e) - len(kept)))
+    return out
+
+
+def _check_ids(rows: Rows, hi: int) -> Rows:
+    """Every id an int in [0, hi), with the messages of the C path."""
+    out = []
+    for i, r in enumerate(rows):
+        row = []
+        for k, item in enumerate(r):
+            if not _is_int(item):
+                raise TypeError(f"input_ids[{i}][{k}]: expected an integer id, got "
+                                f"{type(item).__name__} {item!r}")
+            v = int(item)
+            if not 0 <= v < hi:
+                raise ValueError(f"input_ids[{i}][{k}]: id {item!r} is out of range [0, {hi})")
+            row.append(v)
+        out.append(row)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# layout
+
+
+def _width(lay, lengths: List[int]) -> int:
+    """The padded width (rows already truncated when truncation is on)."""
+    longest = max(lengths, default=0)
+    if lay.max_length is not None:
+        if longest > lay.max_length:
+            i = lengths.index(longest)
+            raise ValueError(f"input_ids[{i}] has {longest} tokens, more than max_length="
+                             f"{lay.max_length}; pass truncation=True to cut it")
+        width = lay.max_length if lay.padding == "max_length" else longest
+    else:
+        width = longest
+    m = lay.pad_to_multiple_of
+    if m is not None and width % m:
+        width += m - width % m
+    if width > C.MAX_WIDTH:
+        raise ValueError(f"the padded width {width} is above the limit of {C.MAX_WIDTH} "
+                         "tokens (max_length / pad_to_multiple_of)")
+    return width
+
+
+def _cut(rows: Optional[Rows], n: int) -> Optional[Rows]:
+    return None if rows is None else [r[:n] for r in rows]
+
+
+def _pad_rows(rows: Rows, width: int, left: bool, fill: int) -> Rows:
+    return [[fill] * (width - len(r)) + r if left else r + [fill] * (width - len(r))
+            for r in rows]
+
+
+def _array(rows: Rows, B: int, width: int, dtype) -> np.ndarray:
+    return np.array(rows, dtype=dtype).reshape(B, width)
+
+
+def _read_sample_ids(sample_ids: Any, B: int) -> List[int]:
+    return sample_ids_array(sample_ids, B, C.MAX_SAMPLE_ID).tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+# the API
+
+
+class Masker(_api.Masker):
+    """:class:`fastmask.Masker` computed entirely in Python by the reference kernel."""
+
+    _impl = "reference"
+
+    def _make_core(self):
+        return None
+
+    def __call__(self, input_ids: Any, *, sample_ids: Any = None, epoch: int = 0,
+                 lengths: Any = None, attention_mask: Any = None, offsets: Any = None,
+                 special_tokens_mask: Any = None, token_type_ids: Any = None,
+                 word_starts: Any = None, word_ids: Any = None, offset_mapping: Any = None,
+                 chinese_ref: Any = None,
+                 return_special_tokens_mask: bool = True) -> Dict[str, np.ndarray]:
+        epoch = check_int("epoch", epoch, 0, C.MAX_EPOCH - 1)
+        lay = self.layout
+        left = lay.padding_side == "left"
+        rows, form = _read_ids(input_ids, lengths, attention_mask, offsets, left)
+        B = len(rows)
+        cut = lay.max_length if lay.truncation else None
+        special = _read_side("special_tokens_mask", special_tokens_mask, form, 0, 2, cut)
+        types = _read_side("token_type_ids", token_type_ids, form, 0, C.MAX_VOCAB, cut)
+        starts = _word_starts(form, word_starts, word_ids, offset_mapping, chinese_ref, cut)
+        if starts is not None and not self.whole_word:
+            raise ValueError("word boundaries were given but whole_word=False")
+        if self.whole_word and starts is None and self._word_table is None:
+            raise ValueError("whole_word=True needs word boundaries: pass word_starts, word_ids, "
+                             "offset_mapping or chinese_ref, or build the Masker with word_table")
+        if lay.truncation:
+            n = lay.max_length
+            rows, special, types, starts = (_cut(x, n) for x in (rows, special, types, starts))
+        width = _width(lay, [len(r) for r in rows])
+        seqs = _check_ids(rows, self.vocab_size)
+        if sample_ids is None:
+            with self._lock:
+                start = self._next_sid
+                if start + B > C.MAX_SAMPLE_ID:
+                    raise ValueError("the running sample-id counter reached 2**48")
+                sids = list(range(start, start + B))
+                out_ids, labels, attention = pad_and_mask(
+                    self._kc, epoch, seqs, sids, width, left, special_masks=special,
+                    word_starts=starts)
+                self._next_sid = start + B  # only once the call has succeeded
+        else:
+            sids = _read_sample_ids(sample_ids, B)
+            out_ids, labels, attention = pad_and_mask(self._kc, epoch, seqs, sids, width, left,
+                                                      special_masks=special, word_starts=starts)
+        dt = lay.dtype
+        out = {"input_ids": _array(out_ids, B, width, dt),
+               "attention_mask": _array(attention, B, width, dt),
+               "labels": _array(labels, B, width, dt)}
+        if types is not None:
+            out["token_type_ids"] = _array(_pad_rows(types, width, left, 0), B, width, dt)
+        if special is not None and return_special_tokens_mask:
+            out["special_tokens_mask"] = _array(_pad_rows(special, width, left, 1), B, width,
+                                                dt)
+        return out
+
+    def pad(self, input_ids: Any, **kwargs) -> Dict[str, np.ndarray]:
+        """Pads a batch with this object's layout options, without masking."""
+        lay = self.layout
+        return pad(input_ids, pad_token_id=lay.pad_token_id, padding=lay.padding,
+                   max_length=lay.max_length, truncation=lay.truncation,
+                   pad_to_multiple_of=lay.pad_to_multiple_of, padding_side=lay.padding_side,
+                   dtype=lay.dtype, vocab_size=self.vocab_size, **kwargs)
+
+
+def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
+        max_length: Optional[int] = None, truncation: bool = False,
+        pad_to_multiple_of: Optional[int] = None, padding_side: str = "right",
+        dtype: Any = "int64", vocab_size: Optional[int] = None, lengths: Any = None,
+        attention_mask: Any = None, offsets: Any = None, special_tokens_mask: Any = None,
+        token_type_ids: Any = None) -> Dict[str, np.ndarray]:
+    """:func:`fastmask.pad` in pure Python."""
+    lay = _api._Layout(pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
+                       padding_side, dtype)
+    hi = C.MAX_VOCAB + 1 if vocab_size is None else check_int("vocab_size", vocab_size, 1,
+                                                              C.MAX_VOCAB)
+    if lay.pad_token_id >= hi:
+        raise ValueError(f"pad_token_id={lay.pad_token_id} is outside [0, {hi})")
+    left = lay.padding_side == "left"
+    rows, form = _read_ids(input_ids, lengths, attention_mask, offsets, left)
+    cut = lay.max_length if lay.truncation else None
+    special = _read_side("special_tokens_mask", special_tokens_mask, form, 0, 2, cut)
+    types = _read_side("token_type_ids", token_type_ids, form, 0, C.MAX_VOCAB, cut)
+    if lay.truncation:
+        rows, special, types = (_cut(x, lay.max_length) for x in (rows, special, types))
+    width = _width(lay, [len(r) for r in rows])
+    rows = _check_ids(rows, hi)
+    B = len(rows)
+    dt = lay.dtype
+    out = {"input_ids": _array(_pad_rows(rows, width, left, lay.pad_token_id), B, width, dt),
+           "attention_mask": _array(_pad_rows([[1] * len(r) for r in rows], width, left, 0),
+                                    B, width, dt)}
+    if types is not None:
+        out["token_type_ids"] = _array(_pad_rows(types, width, left, 0), B, width, dt)
+    if special is not None:
+        out["special_tokens_mask"] = _array(_pad_rows(special, width, left, 1), B, width, dt)
+    return out
+
+
+def mask(input_ids, *, vocab_size: int, mask_token_id: int, sample_ids=None, epoch: int = 0,
+         **kwargs):
+    """:func:`fastmask.mask` computed by the pure-Python kernel."""
+    call_keys = ("lengths", "attention_mask", "offsets", "special_tokens_mask",
+                 "token_type_ids", "word_starts", "word_ids", "offset_mapping", "chinese_ref")
+    call = {k: kwargs.pop(k) for k in call_keys if k in kwargs}
+    m = Masker(vocab_size, mask_token_id, **kwargs)
+    return m(input_ids, sample_ids=sample_ids, epoch=epoch, **call)
