@@ -1,6 +1,6 @@
 /*
  * The parts of the masking kernel that touch the id arrays, written once for both element
- * types. fastmask.c includes this file twice, with
+ * types. mask.c includes this file twice, with
  *
  *   FM_T    element type of ids / labels / attention (int64_t or int32_t)
  *   FM_UT   the unsigned type of the same width
@@ -8,7 +8,7 @@
  *   FM_SFX  name suffix (i64 or i32)
  *
  * Everything that does not depend on the element type (random stream, unit selection, the
- * 80/10/10 draws) lives in fastmask.c and works on positions and unit tables in the workspace.
+ * 80/10/10 draws) lives in mask.c and works on positions and unit tables in the workspace.
  */
 
 #define FM_CAT2(a, b) a##_##b
@@ -74,7 +74,7 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(units_body)(const fm_config *cfg, const F
     const uint8_t *tab = cfg->word_table;
     uint32_t U = 0;
     unsigned prev_special = 1; /* position -1 counts as special: position 0 always starts */
-    unsigned prev_alone = 0;   /* table[ids[j-1]] == 2 */
+    unsigned prev_tv = 0;      /* table[ids[j-1]] (0 before position 0) */
     for (uint32_t j = 0; j < n; j++) {
         const FM_UT y = (FM_UT)row[j];
         const unsigned special = FM_IS_SPECIAL(sb, y, sm, j);
@@ -85,8 +85,8 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(units_body)(const fm_config *cfg, const F
             f = fm_u8_eq(wsf[j], 1);
         } else {
             const unsigned tv = tab[y];
-            f = fm_u8_nonzero(tv) | prev_alone;
-            prev_alone = fm_u8_eq(tv, 2);
+            f = fm_rule_table(tv, prev_tv);
+            prev_tv = tv;
         }
         const unsigned starts = (special ^ 1u) & (prev_special | f);
         /* Branch-free: slot U receives j whether or not a unit starts here; it is only
@@ -164,7 +164,7 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(const fm_config *cfg, const F
     /* f[j] of section 6, for 1 <= j < n */
 #define FM_F(j)                                                                              \
     (from_table                                                                              \
-         ? fm_u8_nonzero(tab[(FM_UT)row[j]]) | fm_u8_eq(tab[(FM_UT)row[(j) - 1]], 2)           \
+         ? fm_rule_table(tab[(FM_UT)row[j]], tab[(FM_UT)row[(j) - 1]])                         \
          : fm_u8_eq(wsf[j], 1))
 #define FM_SP(j) ((unsigned)FM_IS_SPECIAL(sb, (FM_UT)row[j], sm, j))
     /* token j >= 1 continues the unit of token j-1 (a candidate): j < n, j candidate, f[j] 0 */
@@ -360,7 +360,7 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
             return FM_ERR_ARG;
         }
         const uint32_t n = (uint32_t)n64;
-        const int64_t off = b->left ? L - n64 : 0; /* column of position 0 */
+        const int64_t off = fm_row_offset(n64, L, b->left); /* column of position 0 */
         FM_T *id_row = ids + i * L;
         FM_T *row = id_row + off;
         const uint8_t *sm = b->special_mask ? b->special_mask + i * L + off : NULL;

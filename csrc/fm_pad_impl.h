@@ -1,11 +1,15 @@
 /*
- * fm_pad_<in>_<out>: ragged rows -> padded B x L array (fastmask.h). fastmask.c includes this
- * file once per (input, output) type pair, with
+ * Ragged rows (row i = values[offsets[i] .. offsets[i+1])) -> padded B x L array (fastmask.h).
+ * pad.c includes this file once per (input, output) type pair, with
  *
  *   FM_IN, FM_OUT          element types
  *   FM_OUT_MIN, FM_OUT_MAX range of FM_OUT
+ *   FM_OSFX                suffix of the output type's row helpers (fm_rows_impl.h)
  *   FM_PAD_NAME            the function name
  */
+
+#define FM_PCAT2(a, b) a##_##b
+#define FM_PCAT(a, b) FM_PCAT2(a, b)
 
 int FM_PAD_NAME(const FM_IN *values, const int64_t *offsets, int64_t rows, int64_t width,
                 int left, int truncate, int64_t pad_id, int64_t vocab_size, FM_OUT *out,
@@ -19,7 +23,7 @@ int FM_PAD_NAME(const FM_IN *values, const int64_t *offsets, int64_t rows, int64
     *err_row = -1;
     *err_pos = -1;
 
-    int rc = check_ragged(offsets, rows, width, values != NULL, out != NULL, err_row);
+    int rc = fm_check_ragged(offsets, rows, width, values != NULL, out != NULL, err_row);
     if (rc != FM_OK)
         return rc;
     if (pad_id < FM_OUT_MIN || pad_id > FM_OUT_MAX)
@@ -32,19 +36,16 @@ int FM_PAD_NAME(const FM_IN *values, const int64_t *offsets, int64_t rows, int64
     }
 
     for (int64_t i = 0; i < rows; i++) {
-        int64_t n = offsets[i + 1] - offsets[i];
-        if (n > width) {
-            if (!truncate) {
-                *err_row = i;
-                return FM_ERR_LENGTH;
-            }
-            n = width;
+        int64_t n = 0;
+        rc = fm_row_kept(offsets[i + 1] - offsets[i], width, truncate, &n);
+        if (rc != FM_OK) {
+            *err_row = i;
+            return rc;
         }
         if (width > 0) { /* with width 0 there is nothing to copy (n is 0) and out may be NULL */
             const FM_IN *src = n > 0 ? values + offsets[i] : values; /* no NULL + 0 */
             FM_OUT *dst_row = out + i * width;
-            const int64_t off = left ? width - n : 0;
-            FM_OUT *dst = dst_row + off;
+            FM_OUT *dst = dst_row + fm_row_offset(n, width, left);
             /* copy while accumulating an out-of-range flag; find the position only on error */
             unsigned bad = 0;
             for (int64_t j = 0; j < n; j++) {
@@ -62,14 +63,13 @@ int FM_PAD_NAME(const FM_IN *values, const int64_t *offsets, int64_t rows, int64
                     }
                 }
             }
-            const FM_OUT p = (FM_OUT)pad_id;
-            for (int64_t c = 0; c < off; c++)
-                dst_row[c] = p;
-            for (int64_t c = off + n; c < width; c++)
-                dst_row[c] = p;
+            FM_PCAT(fm_pad_row, FM_OSFX)(dst_row, n, width, left, (FM_OUT)pad_id);
         }
         if (lengths_out != NULL)
             lengths_out[i] = n;
     }
     return FM_OK;
 }
+
+#undef FM_PCAT
+#undef FM_PCAT2
