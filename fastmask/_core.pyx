@@ -245,14 +245,13 @@ def fill_rows(list rows, fill_t[:, ::1] out, bint left, int64_t lo, int64_t hi, 
 
 # ---- word starts: Python objects -> int64 buffers here, the rules in csrc/words.c ------------
 
-cdef int _read_word_ids(object seq, int64_t *buf, Py_ssize_t m, str name,
+cdef int _read_word_ids(object seq, Py_ssize_t n, int64_t *buf, Py_ssize_t m, str name,
                         Py_ssize_t i) except -1:
     """Reads the first m word ids of an exact list/tuple into buf, None as -1.
 
     Exact ints and None are read straight from the item array; any other element is held by a
     reference while it is converted (which may run Python code), and the item array is looked
-    up again afterwards."""
-    cdef Py_ssize_t n = Py_SIZE(seq)
+    up again afterwards. n is the length the row had when buf was sized."""
     cdef PyObject **items = _seq_items(seq, n, name, i)
     cdef Py_ssize_t k = 0
     cdef long long v = 0
@@ -298,13 +297,14 @@ def word_ids_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
     seqs = [_seq_of(_row_at(rows, i, B, name)) for i in range(B)]
     offsets = np.zeros(B + 1, dtype=np.int64)
     cdef int64_t[::1] off = offsets
+    lens = [len(seq) for seq in seqs]
     for i in range(B):
-        n = len(seqs[i])
+        n = lens[i]
         off[i + 1] = off[i] + (n if n < L else L)
     values = np.empty(max(off[B], 1), dtype=np.int64)
     cdef int64_t[::1] vals = values
     for i in range(B):
-        _read_word_ids(seqs[i], &vals[off[i]], off[i + 1] - off[i], name, i)
+        _read_word_ids(seqs[i], lens[i], &vals[off[i]], off[i + 1] - off[i], name, i)
     rc, row, _ = word_starts_ragged(_FROM_IDS, values, offsets, out, left, True)
     if rc != FM_OK:
         raise ValueError(f"{name}[{row}]: {STATUS.get(rc, rc)}")
@@ -366,9 +366,10 @@ cdef int _read_pair(object pair, int64_t *start, int64_t *end) except -1:
     return 0
 
 
-cdef int _read_spans(object seq, int64_t *buf, str name, Py_ssize_t i) except -1:
-    """Reads every (start, end) pair of an exact list/tuple into buf (two int64 per token)."""
-    cdef Py_ssize_t n = Py_SIZE(seq)
+cdef int _read_spans(object seq, Py_ssize_t n, int64_t *buf, str name,
+                     Py_ssize_t i) except -1:
+    """Reads the n (start, end) pairs of an exact list/tuple into buf (two int64 per token); n
+    is the length the row had when buf was sized."""
     cdef PyObject **items = _seq_items(seq, n, name, i)
     cdef Py_ssize_t j
     for j in range(n):
@@ -404,7 +405,7 @@ def offsets_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
     spans = np.empty(max(2 * off[B], 2), dtype=np.int64)
     cdef int64_t[::1] sp = spans
     for i in range(B):
-        _read_spans(seqs[i], &sp[2 * off[i]], name, i)
+        _read_spans(seqs[i], off[i + 1] - off[i], &sp[2 * off[i]], name, i)
     rc, err_row, err_pos = word_starts_ragged(_FROM_SPANS, spans, offsets, out, left, True)
     if rc == FM_ERR_SPAN:
         k = 2 * (off[err_row] + err_pos)

@@ -122,6 +122,22 @@ CASES = {
                     "check(lambda: m([[5] * 40], token_type_ids=[t]))",
     "pad_types": "t = evil_row(40, ACTION, 1)\n"
                  "check(lambda: fastmask.pad([[5] * 40], token_type_ids=[t]))",
+    # an element of row 0 mutates row 1, which the bindings measured before reading it
+    "masker_ids_other_row": "m = fastmask.Masker(100, 4, seed=1)\n"
+                            "r1 = [5] * 40\n"
+                            "r0 = [5] * 40\n"
+                            "r0[2] = Evil(7, r1, ACTION)\n"
+                            "check(lambda: m([r0, r1]))",
+    "masker_word_ids_other_row": "m = fastmask.Masker(100, 4, seed=1, whole_word=True)\n"
+                                 "w1 = list(range(40))\n"
+                                 "w0 = list(range(40))\n"
+                                 "w0[2] = Evil(2, w1, ACTION)\n"
+                                 "check(lambda: m([[5] * 40, [5] * 40], word_ids=[w0, w1]))",
+    "masker_offsets_other_row": "m = fastmask.Masker(100, 4, seed=1, whole_word=True)\n"
+                                "o1 = [(k, k + 1) for k in range(40)]\n"
+                                "o0 = [(k, k + 1) for k in range(40)]\n"
+                                "o0[2] = (Evil(2, o1, ACTION), 3)\n"
+                                "check(lambda: m([[5] * 40, [5] * 40], offset_mapping=[o0, o1]))",
 }
 ACTIONS = ("clear", "shrink", "grow", "replace")
 
