@@ -69,6 +69,9 @@
     !defined(FM_NO_X86_SIMD)
 #define FM_HAVE_X86 1
 #include <immintrin.h>
+/* functions compiled for one instruction set, called only after checking the CPU */
+#define FM_TARGET_AVX2 __attribute__((target("avx2")))
+#define FM_TARGET_AVX512 __attribute__((target("avx512f")))
 #else
 #define FM_HAVE_X86 0
 #endif

@@ -13,8 +13,6 @@
 /* ---- x86-64: AVX2 and AVX-512 ------------------------------------------------------------- */
 #if FM_HAVE_X86
 
-#define FM_TARGET_AVX2 __attribute__((target("avx2")))
-#define FM_TARGET_AVX512 __attribute__((target("avx512f")))
 
 /*
  * (hi, lo) halves of the 32x32->64-bit products of the eight 32-bit lanes of x with m (same
