@@ -11,6 +11,55 @@
 #define FM_PCAT2(a, b) a##_##b
 #define FM_PCAT(a, b) FM_PCAT2(a, b)
 
+/*
+ * Copies one row while checking its values; returns 1 when one is out of range. With a
+ * vocabulary (lim = number of accepted values, 1 <= lim <= 2^63) u < lim is tested as the top
+ * bit of (u - lim) & ~u, like the kernel's first pass: subtractions and bitwise operations
+ * only, so the loop vectorises (SSE2 has no 64-bit comparison). Without one, only a narrowing
+ * copy (int64 -> int32) has values to refuse.
+ */
+static FM_ALWAYS_INLINE unsigned FM_PCAT(copy_body, FM_PAD_NAME)(const FM_IN *src, FM_OUT *dst,
+                                                                  int64_t n, uint64_t lim)
+{
+    if (lim != 0) {
+        const uint64_t top = (uint64_t)1 << 63;
+        uint64_t all = top;
+        for (int64_t j = 0; j < n; j++) {
+            const uint64_t u = (uint64_t)(int64_t)src[j];
+            all &= (u - lim) & ~u;
+            dst[j] = (FM_OUT)src[j];
+        }
+        return (all & top) == 0;
+    }
+    if (sizeof(FM_OUT) < sizeof(FM_IN)) {
+        unsigned bad = 0;
+        for (int64_t j = 0; j < n; j++) {
+            const int64_t v = (int64_t)src[j];
+            bad |= (unsigned)((int64_t)(FM_OUT)v != v);
+            dst[j] = (FM_OUT)v;
+        }
+        return bad;
+    }
+    for (int64_t j = 0; j < n; j++)
+        dst[j] = (FM_OUT)src[j];
+    return 0;
+}
+
+static unsigned FM_PCAT(copy, FM_PAD_NAME)(const FM_IN *src, FM_OUT *dst, int64_t n,
+                                           uint64_t lim)
+{
+    return FM_PCAT(copy_body, FM_PAD_NAME)(src, dst, n, lim);
+}
+
+#if FM_HAVE_X86
+/* the same compiled for AVX2, used when the CPU has it (same source, same result) */
+static FM_TARGET_AVX2 unsigned FM_PCAT(copy_avx2, FM_PAD_NAME)(const FM_IN *src, FM_OUT *dst,
+                                                               int64_t n, uint64_t lim)
+{
+    return FM_PCAT(copy_body, FM_PAD_NAME)(src, dst, n, lim);
+}
+#endif
+
 int FM_PAD_NAME(const FM_IN *values, const int64_t *offsets, int64_t rows, int64_t width,
                 int left, int truncate, int64_t pad_id, int64_t vocab_size, FM_OUT *out,
                 int64_t *lengths_out, int64_t *err_row, int64_t *err_pos)
@@ -34,6 +83,10 @@ int FM_PAD_NAME(const FM_IN *values, const int64_t *offsets, int64_t rows, int64
         lo = 0;
         hi = vocab_size - 1 < FM_OUT_MAX ? vocab_size - 1 : FM_OUT_MAX;
     }
+    const uint64_t lim = vocab_size > 0 ? (uint64_t)hi + 1 : 0; /* [0, lim) when checking */
+#if FM_HAVE_X86
+    const int wide = fm_i_path_available(FM_ISA_AVX2);
+#endif
 
     for (int64_t i = 0; i < rows; i++) {
         int64_t n = 0;
@@ -47,12 +100,12 @@ int FM_PAD_NAME(const FM_IN *values, const int64_t *offsets, int64_t rows, int64
             FM_OUT *dst_row = out + i * width;
             FM_OUT *dst = dst_row + fm_row_offset(n, width, left);
             /* copy while accumulating an out-of-range flag; find the position only on error */
-            unsigned bad = 0;
-            for (int64_t j = 0; j < n; j++) {
-                const int64_t v = (int64_t)src[j];
-                bad |= (unsigned)((v < lo) | (v > hi));
-                dst[j] = (FM_OUT)v;
-            }
+#if FM_HAVE_X86
+            const unsigned bad = wide ? FM_PCAT(copy_avx2, FM_PAD_NAME)(src, dst, n, lim)
+                                      : FM_PCAT(copy, FM_PAD_NAME)(src, dst, n, lim);
+#else
+            const unsigned bad = FM_PCAT(copy, FM_PAD_NAME)(src, dst, n, lim);
+#endif
             if (bad) {
                 for (int64_t j = 0; j < n; j++) {
                     const int64_t v = (int64_t)src[j];

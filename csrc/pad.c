@@ -9,6 +9,7 @@
 
 #include "fm_common.h"
 #include "fm_internal.h"
+#include "philox.h" /* FM_HAVE_X86, FM_TARGET_AVX2, FM_ALWAYS_INLINE */
 
 int fm_check_ragged(const int64_t *offsets, int64_t rows, int64_t width, int have_values,
                     int have_out, int64_t *err_row)
