@@ -218,7 +218,8 @@ def fill_rows(list rows, fill_t[:, ::1] out, bint left, int64_t lo, int64_t hi, 
     """Writes normalised rows into the padded array `out`, truncating to its width.
 
     Every id is checked against [lo, hi); padding cells receive `pad` (fm_pad_cells_*). Errors
-    name row `first + i` (for callers that fill a batch in slices).
+    name row `first + i` (for callers that fill a batch in slices). Returns the number of ids
+    written per row (int64), as read: use it rather than lengths measured earlier.
     """
     cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
     cdef Py_ssize_t i
@@ -228,7 +229,8 @@ def fill_rows(list rows, fill_t[:, ::1] out, bint left, int64_t lo, int64_t hi, 
     kept = np.empty(B, dtype=np.int64)
     cdef int64_t[::1] kv = kept
     if B == 0 or L == 0:
-        return
+        kept[:] = 0
+        return kept
     for i in range(B):
         kv[i] = _fill_row(_row_at(rows, i, B, name), &out[i, 0], L, left, lo, hi, name,
                           first + i)
@@ -241,6 +243,7 @@ def fill_rows(list rows, fill_t[:, ::1] out, bint left, int64_t lo, int64_t hi, 
             rc = fm_pad_cells_u8(&out[0, 0], &kv[0], B, L, left, <uint8_t>pad)
     if rc != FM_OK:
         raise ValueError(f"{name}: {STATUS.get(rc, rc)}")
+    return kept
 
 
 # ---- word starts: Python objects -> int64 buffers here, the rules in csrc/words.c ------------
@@ -279,10 +282,6 @@ cdef int _read_word_ids(object seq, Py_ssize_t n, int64_t *buf, Py_ssize_t m, st
     return 0
 
 
-cdef inline object _seq_of(object seq):
-    return seq if type(seq) is list or type(seq) is tuple else list(seq)
-
-
 def word_ids_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
     """Word-start flags from per-example word ids (lists of ints / None), padded into `out`.
 
@@ -294,7 +293,8 @@ def word_ids_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
     cdef Py_ssize_t i, n
     if len(rows) != B:
         raise ValueError(f"{name}: {len(rows)} sequences for {B} rows")
-    seqs = [_seq_of(_row_at(rows, i, B, name)) for i in range(B)]
+    seqs = [_row_at(rows, i, B, name) for i in range(B)]
+    seqs = [q if type(q) is list or type(q) is tuple else list(q) for q in seqs]
     offsets = np.zeros(B + 1, dtype=np.int64)
     cdef int64_t[::1] off = offsets
     lens = [len(seq) for seq in seqs]
@@ -310,7 +310,7 @@ def word_ids_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
         raise ValueError(f"{name}[{row}]: {STATUS.get(rc, rc)}")
 
 
-def attention_from_lengths(out_t[:, ::1] out, const int64_t[::1] lengths, bint left):
+def attention_from_lengths(fill_t[:, ::1] out, const int64_t[::1] lengths, bint left):
     """Writes 1 over each row's real tokens and 0 over its padding (fm_attention_*); lengths
     are clamped to [0, width]."""
     cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
@@ -320,10 +320,12 @@ def attention_from_lengths(out_t[:, ::1] out, const int64_t[::1] lengths, bint l
     if B == 0 or L == 0:
         return
     with nogil:
-        if out_t is int64_t:
+        if fill_t is int64_t:
             rc = fm_attention_i64(&out[0, 0], &lengths[0], B, L, left)
-        else:
+        elif fill_t is int32_t:
             rc = fm_attention_i32(&out[0, 0], &lengths[0], B, L, left)
+        else:
+            rc = fm_attention_u8(&out[0, 0], &lengths[0], B, L, left)
     if rc != FM_OK:
         raise ValueError(f"attention: {STATUS.get(rc, rc)}")
 
@@ -331,11 +333,7 @@ def attention_from_lengths(out_t[:, ::1] out, const int64_t[::1] lengths, bint l
 cdef inline int64_t _clamp_offset(object v):
     """An offset for the span rule: values outside [0, 2^62) become -1 or 2^62, which the rule
     treats like any negative or huge offset."""
-    if v < 0:
-        return -1
-    if v >= (1 << 62):
-        return 1 << 62
-    return v
+    return -1 if v < 0 else (1 << 62 if v >= (1 << 62) else v)
 
 
 cdef int _read_pair(object pair, int64_t *start, int64_t *end) except -1:

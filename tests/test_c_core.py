@@ -154,11 +154,11 @@ def test_bad_span_beyond_the_width_is_reported():
 def test_fill_rows_pads_through_the_core(dtype, left):
     rows = [[5, 6, 7], [], [8, 9, 10, 11, 12]]
     out = np.full((3, 4), 99, dtype=dtype)
-    _core.fill_rows(rows, out, left, 0, 50, 3, "input_ids")
+    kept = _core.fill_rows(rows, out, left, 0, 50, 3, "input_ids")
+    assert kept.dtype == np.int64 and kept.tolist() == [3, 0, 4]
     want = np.array([[3, 5, 6, 7], [3, 3, 3, 3], [8, 9, 10, 11]] if left else
                     [[5, 6, 7, 3], [3, 3, 3, 3], [8, 9, 10, 11]], dtype=dtype)
     assert np.array_equal(out, want)
-    if dtype != np.uint8:
-        att = np.full((3, 4), 7, dtype=dtype)
-        _core.attention_from_lengths(att, np.array([3, 0, 9], dtype=np.int64), left)
-        assert np.array_equal(att, (want != 3).astype(dtype))
+    att = np.full((3, 4), 7, dtype=dtype)
+    _core.attention_from_lengths(att, np.array([3, 0, 9], dtype=np.int64), left)
+    assert np.array_equal(att, (want != 3).astype(dtype))
