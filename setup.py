@@ -5,6 +5,7 @@ Environment switches:
   FASTMASK_SANITIZE=1  compile (and link) with -fsanitize=address,undefined
 """
 
+import glob
 import os
 import sys
 
@@ -35,7 +36,7 @@ directives = {
 extensions = [
     Extension(
         "fastmask._core",
-        sources=["fastmask/_core.pyx", "csrc/fastmask.c"],
+        sources=["fastmask/_core.pyx", *sorted(glob.glob("csrc/*.c"))],
         include_dirs=["csrc", "fastmask"],
         extra_compile_args=compile_args,
         extra_link_args=link_args,

@@ -3,7 +3,7 @@
  * uniform in [180, 512] (about 88k real tokens), vocabulary 30522, [CLS] ... [SEP] rows,
  * 15 % Bernoulli, 80/10/10.
  *
- *   cc -std=c11 -O3 -I csrc csrc/fastmask.c benches/c_micro.c -o /tmp/c_micro && /tmp/c_micro
+ *   cc -std=c11 -O3 -I csrc csrc/stream.c csrc/mask.c csrc/pad.c csrc/words.c benches/c_micro.c -o /tmp/c_micro && /tmp/c_micro
  *
  * Optional arguments: rows width iterations [filter] (only configurations whose label
  * contains the filter string run). The kernel masks in place, so each iteration first

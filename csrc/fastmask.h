@@ -4,7 +4,11 @@
  * Plain C11. No Python or NumPy headers, no globals, no allocation: the caller owns every buffer.
  * Every function returns an FM_* status code. The exact semantics (random-stream layout, unit
  * grouping, selection rules) are specified in docs/semantics.md; the pure-Python twin in
- * fastmask/reference.py implements the same thing bit for bit.
+ * fastmask/reference implements the same thing bit for bit.
+ *
+ * Files: stream.c (Philox paths and their run-time choice, the stream of a sequence, bounded
+ * draws), mask.c (configuration, selection, 80/10/10, the kernels), pad.c (row layout, padding,
+ * truncation, attention), words.c (word starts from word ids, spans and the word table).
  */
 #ifndef FASTMASK_H
 #define FASTMASK_H
@@ -23,6 +27,19 @@ extern "C" {
 #define FM_ERR_LENGTH (-3)   /* a row longer than the padded width; *err_row tells which */
 #define FM_ERR_RNG (-4)      /* a bounded draw used up its 1024 retry words (p < 2^-1000) */
 #define FM_ERR_WORKSPACE (-5) /* workspace smaller than fm_workspace_bytes(width) */
+#define FM_ERR_SPAN (-6)     /* a character span with start < 0 or end < start; *err_row, *err_pos */
+
+/* ---- limits ------------------------------------------------------------------------------- */
+#define FM_MAX_SID ((uint64_t)1 << 48)   /* sample ids are < 2^48 (docs/semantics.md, section 2) */
+#define FM_MAX_VOCAB ((int64_t)INT32_MAX) /* vocab_size is in [1, FM_MAX_VOCAB] */
+/* Longest padded row: keeps every position, and every SPAN attempt number (< 4U + 16), inside
+ * a 32-bit block index. */
+#define FM_MAX_WIDTH ((int64_t)1 << 30)
+
+/* values of the vocabulary word table (section 6) */
+#define FM_WORD_CONTINUES 0    /* the token continues the word before it */
+#define FM_WORD_STARTS 1       /* the token starts a word */
+#define FM_WORD_STANDS_ALONE 2 /* the token starts a word and so does the token after it */
 
 /* ---- enums -------------------------------------------------------------------------------- */
 #define FM_SELECT_BERNOULLI 0
@@ -144,11 +161,63 @@ int fm_pad_i32_i32(const int32_t *values, const int64_t *offsets, int64_t rows, 
                    int left, int truncate, int64_t pad_id, int64_t vocab_size, int32_t *out,
                    int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
 
+/* ---- row layout ---------------------------------------------------------------------------- */
+/* Every padded output is laid out the same way: a row keeping `kept` tokens in a padded width
+ * holds them at columns [off, off + kept), off = width - kept with left padding, else 0. */
+static inline int64_t fm_row_offset(int64_t kept, int64_t width, int left)
+{
+    return left ? width - kept : 0;
+}
+
+/* Writes `pad` into the padding cells of each row of a B x L array whose row i holds
+ * lengths[i] tokens (clamped to [0, L]) placed by fm_row_offset. */
+int fm_pad_cells_i64(int64_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                     int left, int64_t pad);
+int fm_pad_cells_i32(int32_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                     int left, int32_t pad);
+int fm_pad_cells_u8(uint8_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                    int left, uint8_t pad);
+
+/* The attention mask of such a batch: 1 over each row's tokens, 0 over its padding. */
+int fm_attention_i64(int64_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                     int left);
+int fm_attention_i32(int32_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                     int left);
+int fm_attention_u8(uint8_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                    int left);
+
 /* The same for uint8 side arrays (special_tokens_mask, word-start flags): copies ragged uint8
  * rows into a padded B x L uint8 array, writing `fill` at padding. Rows longer than L are an
  * FM_ERR_LENGTH error (with *err_row) unless `truncate` is set. */
 int fm_pad_u8(const uint8_t *values, const int64_t *offsets, int64_t rows, int64_t width,
               int left, int truncate, uint8_t fill, uint8_t *out, int64_t *err_row);
+
+/* ---- word starts (docs/semantics.md, section 6) ---------------------------------------------
+ * Word-start flags of a ragged batch (row i = items offsets[i] .. offsets[i+1]) written into a
+ * padded B x L uint8 array laid out like the ids (fm_row_offset), 0 at padding. Position 0 of a
+ * row always starts a word. A row longer than L is FM_ERR_LENGTH (*err_row) unless `truncate`
+ * is set, in which case it keeps its first L tokens. Offsets as for fm_pad_* (FM_ERR_ARG). */
+
+/* From word ids (negative = None, a token outside any word): token j starts a word when its id
+ * is negative or differs from token j-1's. */
+int fm_word_starts_from_ids(const int64_t *word_ids, const int64_t *offsets, int64_t rows,
+                            int64_t width, int left, int truncate, uint8_t *out,
+                            int64_t *err_row);
+
+/* From character spans, two int64 per token (start, end): token j starts a word when
+ * start_j > end_{j-1} (a gap), start_j < start_{j-1} (the second text of a pair), token j-1 is a
+ * (0, 0) special, or start_j == end_j. Every span of a row must have 0 <= start <= end, also
+ * those truncation drops (FM_ERR_SPAN with *err_row, *err_pos). */
+int fm_word_starts_from_spans(const int64_t *spans, const int64_t *offsets, int64_t rows,
+                              int64_t width, int left, int truncate, uint8_t *out,
+                              int64_t *err_row, int64_t *err_pos);
+
+/* From the vocabulary word table (values 0/1/2, table_size entries): token j starts a word when
+ * table[ids[j]] >= 1 or table[ids[j-1]] == 2. Ids outside [0, table_size) are FM_ERR_ID_RANGE
+ * (*err_row, *err_pos). */
+int fm_word_starts_from_table(const uint8_t *table, int64_t table_size, const int64_t *ids,
+                              const int64_t *offsets, int64_t rows, int64_t width, int left,
+                              int truncate, uint8_t *out, int64_t *err_row, int64_t *err_pos);
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,11 @@ int64_t fm__allowed_id(const int64_t *skip, int64_t n_skip, int64_t r);
 /* The exact/span budget k of a sequence of n tokens (docs/semantics.md, section 7). */
 int64_t fm__budget(const fm_config *cfg, int64_t n);
 
+/* The ragged-to-padded copy of fm_pad_<in>_<out> for uint8 rows (fm_pad_u8 calls it). */
+int fm__pad_u8_u8(const uint8_t *values, const int64_t *offsets, int64_t rows, int64_t width,
+                  int left, int truncate, int64_t pad_id, int64_t vocab_size, uint8_t *out,
+                  int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+
 /* fm_mask_batch_* forced onto one instruction-set path. */
 int fm__mask_batch_i64_path(int path, const fm_config *cfg, const fm_batch *batch,
                             int64_t row_begin, int64_t row_end, int64_t *ids, int64_t *labels,

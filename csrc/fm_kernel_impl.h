@@ -1,6 +1,6 @@
 /*
  * The parts of the masking kernel that touch the id arrays, written once for both element
- * types. fastmask.c includes this file twice, with
+ * types. mask.c includes this file twice, with
  *
  *   FM_T    element type of ids / labels / attention (int64_t or int32_t)
  *   FM_UT   the unsigned type of the same width
@@ -8,7 +8,7 @@
  *   FM_SFX  name suffix (i64 or i32)
  *
  * Everything that does not depend on the element type (random stream, unit selection, the
- * 80/10/10 draws) lives in fastmask.c and works on positions and unit tables in the workspace.
+ * 80/10/10 draws) lives in mask.c and works on positions and unit tables in the workspace.
  */
 
 #define FM_CAT2(a, b) a##_##b
@@ -27,8 +27,9 @@
  * target, unlike one with an unsigned 64-bit comparison. The position is searched for only on
  * error.
  */
-static int64_t FM_FN(first_pass)(const FM_T *row, uint32_t n, int64_t vocab, FM_T *lab,
-                                 FM_T ignore, FM_T *att)
+static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *row, uint32_t n,
+                                                       int64_t vocab, FM_T *lab, FM_T ignore,
+                                                       FM_T *att)
 {
     const FM_UT lim = (FM_UT)vocab;
     const FM_UT top = (FM_UT)1 << (sizeof(FM_UT) * 8 - 1);
@@ -74,7 +75,7 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(units_body)(const fm_config *cfg, const F
     const uint8_t *tab = cfg->word_table;
     uint32_t U = 0;
     unsigned prev_special = 1; /* position -1 counts as special: position 0 always starts */
-    unsigned prev_alone = 0;   /* table[ids[j-1]] == 2 */
+    unsigned prev_tv = 0;      /* table[ids[j-1]] (0 before position 0) */
     for (uint32_t j = 0; j < n; j++) {
         const FM_UT y = (FM_UT)row[j];
         const unsigned special = FM_IS_SPECIAL(sb, y, sm, j);
@@ -85,8 +86,8 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(units_body)(const fm_config *cfg, const F
             f = fm_u8_eq(wsf[j], 1);
         } else {
             const unsigned tv = tab[y];
-            f = fm_u8_nonzero(tv) | prev_alone;
-            prev_alone = fm_u8_eq(tv, 2);
+            f = fm_rule_table(tv, prev_tv);
+            prev_tv = tv;
         }
         const unsigned starts = (special ^ 1u) & (prev_special | f);
         /* Branch-free: slot U receives j whether or not a unit starts here; it is only
@@ -164,7 +165,7 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(const fm_config *cfg, const F
     /* f[j] of section 6, for 1 <= j < n */
 #define FM_F(j)                                                                              \
     (from_table                                                                              \
-         ? fm_u8_nonzero(tab[(FM_UT)row[j]]) | fm_u8_eq(tab[(FM_UT)row[(j) - 1]], 2)           \
+         ? fm_rule_table(tab[(FM_UT)row[j]], tab[(FM_UT)row[(j) - 1]])                         \
          : fm_u8_eq(wsf[j], 1))
 #define FM_SP(j) ((unsigned)FM_IS_SPECIAL(sb, (FM_UT)row[j], sm, j))
     /* token j >= 1 continues the unit of token j-1 (a candidate): j < n, j candidate, f[j] 0 */
@@ -286,11 +287,63 @@ static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, cons
     return FM_OK;
 }
 
-static void FM_FN(fill)(FM_T *p, int64_t count, FM_T v)
+static FM_ALWAYS_INLINE void FM_FN(fill)(FM_T *p, int64_t count, FM_T v)
 {
     for (int64_t c = 0; c < count; c++)
         p[c] = v;
 }
+
+/* The padding of a row: columns [0, off) and [off + n, L) of ids, labels and attention. */
+static FM_ALWAYS_INLINE void FM_FN(pad_body)(FM_T *id_row, FM_T *lab_row, FM_T *att_row,
+                                             int64_t off, int64_t n, int64_t L, FM_T pad,
+                                             FM_T ignore)
+{
+    const int64_t tail = L - off - n;
+    FM_FN(fill)(id_row, off, pad);
+    FM_FN(fill)(id_row + off + n, tail, pad);
+    FM_FN(fill)(lab_row, off, ignore);
+    FM_FN(fill)(lab_row + off + n, tail, ignore);
+    if (att_row != NULL) {
+        FM_FN(fill)(att_row, off, 0);
+        FM_FN(fill)(att_row + off + n, tail, 0);
+    }
+}
+
+/*
+ * The streaming parts of a row (first pass, padding) compiled twice: for the baseline
+ * instruction set and, on x86-64, for AVX2, which the kernel uses on the AVX2 and AVX-512 paths
+ * (the CPU has been checked by then). Same C source, so the same bits: only the width of the
+ * vector loops the compiler makes of them differs.
+ */
+static int64_t FM_FN(first_pass)(const FM_T *row, uint32_t n, int64_t vocab, FM_T *lab,
+                                 FM_T ignore, FM_T *att)
+{
+    return FM_FN(first_pass_body)(row, n, vocab, lab, ignore, att);
+}
+
+static void FM_FN(pad_cells)(FM_T *id_row, FM_T *lab_row, FM_T *att_row, int64_t off,
+                             int64_t n, int64_t L, FM_T pad, FM_T ignore)
+{
+    FM_FN(pad_body)(id_row, lab_row, att_row, off, n, L, pad, ignore);
+}
+
+#if FM_HAVE_X86
+static FM_TARGET_AVX2 int64_t FM_FN(first_pass_avx2)(const FM_T *row, uint32_t n, int64_t vocab,
+                                                     FM_T *lab, FM_T ignore, FM_T *att)
+{
+    return FM_FN(first_pass_body)(row, n, vocab, lab, ignore, att);
+}
+
+static FM_TARGET_AVX2 void FM_FN(pad_cells_avx2)(FM_T *id_row, FM_T *lab_row, FM_T *att_row,
+                                                 int64_t off, int64_t n, int64_t L, FM_T pad,
+                                                 FM_T ignore)
+{
+    FM_FN(pad_body)(id_row, lab_row, att_row, off, n, L, pad, ignore);
+}
+#define FM_WIDE(path) ((path) == FM_ISA_AVX2 || (path) == FM_ISA_AVX512)
+#else
+#define FM_WIDE(path) 0
+#endif
 
 static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
                              int64_t row_begin, int64_t row_end, FM_T *ids, FM_T *labels,
@@ -345,6 +398,9 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
 
     const FM_T pad = (FM_T)cfg->pad_id;
     const FM_T ignore = (FM_T)cfg->ignore_index;
+    /* AVX-512F does not promise AVX2 by itself: ask the CPU */
+    const int wide = FM_WIDE(path) && fm_i_path_available(FM_ISA_AVX2);
+    (void)wide;
     for (int64_t i = row_begin; i < row_end; i++) {
         const int64_t n64 = b->lengths[i];
         if (n64 < 0) {
@@ -360,7 +416,7 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
             return FM_ERR_ARG;
         }
         const uint32_t n = (uint32_t)n64;
-        const int64_t off = b->left ? L - n64 : 0; /* column of position 0 */
+        const int64_t off = fm_row_offset(n64, L, b->left); /* column of position 0 */
         FM_T *id_row = ids + i * L;
         FM_T *row = id_row + off;
         const uint8_t *sm = b->special_mask ? b->special_mask + i * L + off : NULL;
@@ -372,8 +428,14 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
         FM_T *att_row = attention != NULL ? attention + i * L : NULL;
 
         /* one pass: range check, labels = ignore_index, attention = 1 */
-        const int64_t bad = FM_FN(first_pass)(row, n, cfg->vocab_size, lab, ignore,
-                                              att_row != NULL ? att_row + off : NULL);
+        FM_T *att_real = att_row != NULL ? att_row + off : NULL;
+#if FM_HAVE_X86
+        const int64_t bad =
+            wide ? FM_FN(first_pass_avx2)(row, n, cfg->vocab_size, lab, ignore, att_real)
+                 : FM_FN(first_pass)(row, n, cfg->vocab_size, lab, ignore, att_real);
+#else
+        const int64_t bad = FM_FN(first_pass)(row, n, cfg->vocab_size, lab, ignore, att_real);
+#endif
         if (bad >= 0) {
             *err_row = i;
             *err_pos = bad;
@@ -393,19 +455,17 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
                 row[j] = (FM_T)ws.rep[k];
         }
         /* padding: columns [0, off) and [off + n, L) */
-        const int64_t tail = L - off - n64;
-        FM_FN(fill)(id_row, off, pad);
-        FM_FN(fill)(row + n64, tail, pad);
-        FM_FN(fill)(lab_row, off, ignore);
-        FM_FN(fill)(lab + n64, tail, ignore);
-        if (att_row != NULL) {
-            FM_FN(fill)(att_row, off, 0);
-            FM_FN(fill)(att_row + off + n64, tail, 0);
-        }
+#if FM_HAVE_X86
+        if (wide)
+            FM_FN(pad_cells_avx2)(id_row, lab_row, att_row, off, n64, L, pad, ignore);
+        else
+#endif
+            FM_FN(pad_cells)(id_row, lab_row, att_row, off, n64, L, pad, ignore);
     }
     return FM_OK;
 }
 
+#undef FM_WIDE
 #undef FM_FN
 #undef FM_CAT
 #undef FM_CAT2

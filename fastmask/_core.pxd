@@ -9,6 +9,17 @@ cdef extern from "fastmask.h" nogil:
     int FM_ERR_LENGTH
     int FM_ERR_RNG
     int FM_ERR_WORKSPACE
+    int FM_ERR_SPAN
+    int FM_SELECT_BERNOULLI
+    int FM_SELECT_EXACT
+    int FM_SELECT_SPAN
+    int FM_UNITS_TOKENS
+    int FM_UNITS_WORDS
+    unsigned int FM_DOMAIN_SELECT
+    unsigned int FM_DOMAIN_ACTION
+    unsigned int FM_DOMAIN_SHUFFLE
+    unsigned int FM_DOMAIN_SPAN
+    unsigned int FM_DOMAIN_RETRY
 
     ctypedef struct fm_config:
         uint64_t seed
@@ -75,6 +86,31 @@ cdef extern from "fastmask.h" nogil:
                        int64_t *err_row, int64_t *err_pos)
     int fm_pad_u8(const uint8_t *values, const int64_t *offsets, int64_t rows, int64_t width,
                   int left, int truncate, uint8_t fill, uint8_t *out, int64_t *err_row)
+
+    int64_t fm_row_offset(int64_t kept, int64_t width, int left)
+    int fm_pad_cells_i64(int64_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                         int left, int64_t pad)
+    int fm_pad_cells_i32(int32_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                         int left, int32_t pad)
+    int fm_pad_cells_u8(uint8_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                        int left, uint8_t pad)
+    int fm_attention_i64(int64_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                         int left)
+    int fm_attention_i32(int32_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                         int left)
+    int fm_attention_u8(uint8_t *out, const int64_t *lengths, int64_t rows, int64_t width,
+                        int left)
+
+    int fm_word_starts_from_ids(const int64_t *word_ids, const int64_t *offsets, int64_t rows,
+                                int64_t width, int left, int truncate, uint8_t *out,
+                                int64_t *err_row)
+    int fm_word_starts_from_spans(const int64_t *spans, const int64_t *offsets, int64_t rows,
+                                  int64_t width, int left, int truncate, uint8_t *out,
+                                  int64_t *err_row, int64_t *err_pos)
+    int fm_word_starts_from_table(const uint8_t *table, int64_t table_size, const int64_t *ids,
+                                  const int64_t *offsets, int64_t rows, int64_t width, int left,
+                                  int truncate, uint8_t *out, int64_t *err_row,
+                                  int64_t *err_pos)
 
 
 ctypedef fused out_t:

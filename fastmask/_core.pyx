@@ -14,10 +14,7 @@ from libc.string cimport memset
 import numpy as np
 
 cdef extern from "Python.h":
-    PyObject *_list_item "PyList_GET_ITEM"(object, Py_ssize_t)
-    PyObject *_tuple_item "PyTuple_GET_ITEM"(object, Py_ssize_t)
-    bint _long_exact "PyLong_CheckExact"(PyObject *)
-    long long _as_ll "PyLong_AsLongLongAndOverflow"(PyObject *, int *) except? -1
+    Py_ssize_t Py_SIZE(object)
 
 cdef extern from "_pyints.h":
     bint fm_compact_long(PyObject *o, long long *value) nogil
@@ -85,15 +82,9 @@ cdef inline str _where(str name, Py_ssize_t row, Py_ssize_t pos):
     return f"{name}[{row}][{pos}]"
 
 
-cdef int _read_obj(PyObject *item, long long *value) except -1:
-    """Reads one Python object as an integer id; 0 on success, raises TypeError otherwise."""
-    cdef int overflow = 0
-    if _long_exact(item):
-        value[0] = _as_ll(item, &overflow)
-        if overflow:
-            return 2
-        return 0
-    obj = <object>item
+cdef int _read_obj(object obj, long long *value) except -1:
+    """Reads one Python object as an integer id; 0 on success, 1 when it is not an integer, 2
+    when it does not fit in 64 bits. May run Python code (``__index__`` of an int subclass)."""
     if isinstance(obj, bool) or isinstance(obj, np.bool_):
         return 1
     if isinstance(obj, (np.integer, int)):
@@ -111,31 +102,46 @@ ctypedef fused fill_t:
     int64_t
 
 
+cdef inline PyObject **_seq_items(object seq, Py_ssize_t n, str name,
+                                   Py_ssize_t i) except? NULL:
+    """The item array of an exact list or tuple, after checking it still holds n items.
+
+    Called again after every step that may have run Python code: such code can resize or clear
+    a list, which frees or moves its item array."""
+    if Py_SIZE(seq) != n:
+        raise ValueError(f"{name}[{i}] changed length while it was being read")
+    return _list_items(seq) if type(seq) is list else _tuple_items(seq)
+
+
 cdef int _fill_seq(object seq, fill_t *row, Py_ssize_t n, Py_ssize_t width, bint left,
                    int64_t lo, int64_t hi, str name, Py_ssize_t i) except -1:
-    """Copies the first min(n, width) ids of one list/tuple into its padded row."""
+    """Copies the first min(n, width) ids of one list/tuple into its padded row.
+
+    Exact ints are read straight from the item array, which runs no Python code. Any other
+    element is held by a reference while it is converted (which may run Python code), and the
+    item array is looked up again afterwards: no pointer into the list outlives such a call."""
     cdef Py_ssize_t m = n if n < width else width
-    cdef Py_ssize_t start = width - m if left else 0
-    cdef Py_ssize_t k
+    cdef Py_ssize_t start = fm_row_offset(m, width, left)
+    cdef Py_ssize_t k = 0
     cdef long long v = 0
     cdef int rc
-    cdef bint is_list = type(seq) is list
-    cdef PyObject *item
-    cdef PyObject **items = _list_items(seq) if is_list else _tuple_items(seq)
-    for k in range(m):
+    cdef PyObject **items = _seq_items(seq, n, name, i)
+    while k < m:
         fm_prefetch_item(items, k + 12, m)
-        item = items[k]
-        if fm_compact_long(item, &v) and lo <= v < hi:
+        if fm_compact_long(items[k], &v) and lo <= v < hi:
             row[start + k] = <fill_t>v
+            k += 1
             continue
-        rc = _read_obj(item, &v)
+        obj = <object>items[k]  # a new reference: obj stays alive whatever the list does
+        rc = _read_obj(obj, &v)
         if rc == 1:
             raise TypeError(f"{_where(name, i, k)}: expected an integer id, got "
-                            f"{type(<object>item).__name__} {<object>item!r}")
+                            f"{type(obj).__name__} {obj!r}")
         if rc == 2 or v < lo or v >= hi:
-            raise ValueError(f"{_where(name, i, k)}: id {<object>item!r} is out of range "
-                             f"[{lo}, {hi})")
+            raise ValueError(f"{_where(name, i, k)}: id {obj!r} is out of range [{lo}, {hi})")
         row[start + k] = <fill_t>v
+        k += 1
+        items = _seq_items(seq, n, name, i)
     return 0
 
 
@@ -144,7 +150,7 @@ cdef int _fill_array(object arr, fill_t *row, Py_ssize_t width, bint left, int64
     cdef const int64_t[::1] v64
     cdef Py_ssize_t n = arr.shape[0]
     cdef Py_ssize_t m = n if n < width else width
-    cdef Py_ssize_t start = width - m if left else 0
+    cdef Py_ssize_t start = fm_row_offset(m, width, left)
     cdef Py_ssize_t k
     cdef int64_t x
     if arr.dtype.kind == "u" and arr.dtype.itemsize == 8 and m:
@@ -199,106 +205,153 @@ def normalize_rows(seqs, str name):
     return rows, lengths
 
 
+cdef inline object _row_at(list rows, Py_ssize_t i, Py_ssize_t B, str name):
+    """rows[i], after checking that the list of rows still has its B entries (reading an
+    element may run Python code that changes it)."""
+    if Py_SIZE(rows) != B:
+        raise ValueError(f"{name} changed length while it was being read")
+    return rows[i]
+
+
 def fill_rows(list rows, fill_t[:, ::1] out, bint left, int64_t lo, int64_t hi, int64_t pad,
               str name, Py_ssize_t first=0):
     """Writes normalised rows into the padded array `out`, truncating to its width.
 
-    Every id is checked against [lo, hi); padding cells receive `pad`. Errors name row
-    `first + i` (for callers that fill a batch in slices).
+    Every id is checked against [lo, hi); padding cells receive `pad` (fm_pad_cells_*). Errors
+    name row `first + i` (for callers that fill a batch in slices). Returns the number of ids
+    written per row (int64), as read: use it rather than lengths measured earlier.
     """
     cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
-    cdef Py_ssize_t i, m, k
-    cdef fill_t *row
+    cdef Py_ssize_t i
+    cdef int rc = FM_OK
     if len(rows) != B:
         raise ValueError(f"{name}: {len(rows)} sequences for {B} rows")
+    kept = np.empty(B, dtype=np.int64)
+    cdef int64_t[::1] kv = kept
+    if B == 0 or L == 0:
+        kept[:] = 0
+        return kept
     for i in range(B):
-        row = &out[i, 0]
-        m = _fill_row(rows[i], row, L, left, lo, hi, name, first + i)
-        if left:
-            for k in range(L - m):
-                row[k] = <fill_t>pad
+        kv[i] = _fill_row(_row_at(rows, i, B, name), &out[i, 0], L, left, lo, hi, name,
+                          first + i)
+    with nogil:
+        if fill_t is int64_t:
+            rc = fm_pad_cells_i64(&out[0, 0], &kv[0], B, L, left, pad)
+        elif fill_t is int32_t:
+            rc = fm_pad_cells_i32(&out[0, 0], &kv[0], B, L, left, <int32_t>pad)
         else:
-            for k in range(m, L):
-                row[k] = <fill_t>pad
+            rc = fm_pad_cells_u8(&out[0, 0], &kv[0], B, L, left, <uint8_t>pad)
+    if rc != FM_OK:
+        raise ValueError(f"{name}: {STATUS.get(rc, rc)}")
+    return kept
+
+
+# ---- word starts: Python objects -> int64 buffers here, the rules in csrc/words.c ------------
+
+cdef int _read_word_ids(object seq, Py_ssize_t n, int64_t *buf, Py_ssize_t m, str name,
+                        Py_ssize_t i) except -1:
+    """Reads the first m word ids of an exact list/tuple into buf, None as -1.
+
+    Exact ints and None are read straight from the item array; any other element is held by a
+    reference while it is converted (which may run Python code), and the item array is looked
+    up again afterwards. n is the length the row had when buf was sized."""
+    cdef PyObject **items = _seq_items(seq, n, name, i)
+    cdef Py_ssize_t k = 0
+    cdef long long v = 0
+    cdef PyObject *item
+    while k < m:
+        item = items[k]
+        if item == <PyObject *>None:
+            buf[k] = -1
+            k += 1
+            continue
+        if fm_compact_long(item, &v):
+            buf[k] = v
+            k += 1
+            continue
+        obj = <object>item
+        if isinstance(obj, (bool, np.bool_)) or not isinstance(obj, (int, np.integer)):
+            raise TypeError(f"{name}[{i}][{k}] is {type(obj).__name__} {obj!r}, "
+                            "expected int or None")
+        big = int(obj)
+        if not (-(1 << 63) <= big < (1 << 63)):
+            raise ValueError(f"{name}[{i}][{k}] = {big} does not fit in 64 bits")
+        buf[k] = big
+        k += 1
+        items = _seq_items(seq, n, name, i)
+    return 0
 
 
 def word_ids_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
     """Word-start flags from per-example word ids (lists of ints / None), padded into `out`.
 
-    f[j] = 1 when word_ids[j] is None or negative, j == 0, or word_ids[j] != word_ids[j-1]
-    (the rule of fastmask.words.starts_from_word_ids); padding gets 0. Rows longer than the
-    width are cut.
+    The ids are read into one int64 buffer (None as -1) and the rule of
+    fm_word_starts_from_ids (csrc/words.c) applied without the GIL; padding gets 0. Rows longer
+    than the width are cut.
     """
     cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
-    cdef Py_ssize_t i, j, n, m, start
-    cdef long long v = 0, prev = -1
-    cdef int overflow = 0
-    cdef PyObject *item
-    cdef uint8_t *row
+    cdef Py_ssize_t i, n
     if len(rows) != B:
         raise ValueError(f"{name}: {len(rows)} sequences for {B} rows")
+    seqs = [_row_at(rows, i, B, name) for i in range(B)]
+    seqs = [q if type(q) is list or type(q) is tuple else list(q) for q in seqs]
+    offsets = np.zeros(B + 1, dtype=np.int64)
+    cdef int64_t[::1] off = offsets
+    lens = [len(seq) for seq in seqs]
     for i in range(B):
-        seq = rows[i]
-        if type(seq) is not list and type(seq) is not tuple:
-            seq = list(seq)
-        n = len(seq)
-        m = n if n < L else L
-        start = L - m if left else 0
-        row = &out[i, 0] if L else NULL
-        if L:
-            memset(row, 0, L)
-        prev = -1
-        for j in range(m):
-            item = _list_item(seq, j) if type(seq) is list else _tuple_item(seq, j)
-            if <object>item is None:
-                v = -1
-            elif not fm_compact_long(item, &v):
-                obj = <object>item
-                if isinstance(obj, (bool, np.bool_)) or not isinstance(obj, (int, np.integer)):
-                    raise TypeError(f"{name}[{i}][{j}] is {type(obj).__name__} {obj!r}, "
-                                    "expected int or None")
-                v = _as_ll(item, &overflow) if _long_exact(item) else int(obj)
-                if overflow:
-                    raise ValueError(f"{name}[{i}][{j}] = {obj} does not fit in 64 bits")
-            if v < 0:
-                v = -1
-            row[start + j] = 1 if (j == 0 or v < 0 or v != prev) else 0
-            prev = v
+        n = lens[i]
+        off[i + 1] = off[i] + (n if n < L else L)
+    values = np.empty(max(off[B], 1), dtype=np.int64)
+    cdef int64_t[::1] vals = values
+    for i in range(B):
+        _read_word_ids(seqs[i], lens[i], &vals[off[i]], off[i + 1] - off[i], name, i)
+    rc, row, _ = word_starts_ragged(_FROM_IDS, values, offsets, out, left, True)
+    if rc != FM_OK:
+        raise ValueError(f"{name}[{row}]: {STATUS.get(rc, rc)}")
 
 
-def attention_from_lengths(out_t[:, ::1] out, const int64_t[::1] lengths, bint left):
-    """Writes 1 over each row's real tokens and 0 over its padding."""
-    cdef Py_ssize_t B = out.shape[0], L = out.shape[1], i, j, n
+def attention_from_lengths(fill_t[:, ::1] out, const int64_t[::1] lengths, bint left):
+    """Writes 1 over each row's real tokens and 0 over its padding (fm_attention_*); lengths
+    are clamped to [0, width]."""
+    cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
+    cdef int rc = FM_OK
     if lengths.shape[0] != B:
         raise ValueError("lengths must have one entry per row")
+    if B == 0 or L == 0:
+        return
     with nogil:
-        for i in range(B):
-            n = lengths[i]
-            if n < 0:
-                n = 0
-            if n > L:
-                n = L
-            if left:
-                for j in range(L - n):
-                    out[i, j] = 0
-                for j in range(L - n, L):
-                    out[i, j] = 1
-            else:
-                for j in range(n):
-                    out[i, j] = 1
-                for j in range(n, L):
-                    out[i, j] = 0
+        if fill_t is int64_t:
+            rc = fm_attention_i64(&out[0, 0], &lengths[0], B, L, left)
+        elif fill_t is int32_t:
+            rc = fm_attention_i32(&out[0, 0], &lengths[0], B, L, left)
+        else:
+            rc = fm_attention_u8(&out[0, 0], &lengths[0], B, L, left)
+    if rc != FM_OK:
+        raise ValueError(f"attention: {STATUS.get(rc, rc)}")
 
 
-cdef int _read_pair(object pair, long long *start, long long *end) except -1:
-    """Reads a (start, end) pair of ints; 0 on success, 1 when it is not such a pair."""
+cdef inline int64_t _clamp_offset(object v):
+    """An offset for the span rule: values outside [0, 2^62) become -1 or 2^62, which the rule
+    treats like any negative or huge offset."""
+    return -1 if v < 0 else (1 << 62 if v >= (1 << 62) else v)
+
+
+cdef int _read_pair(object pair, int64_t *start, int64_t *end) except -1:
+    """Reads a (start, end) pair of ints; 0 on success, 1 when it is not such a pair.
+
+    `pair` is held by the caller; a list pair is copied into a tuple first, so converting its
+    elements (which may run Python code) cannot free them."""
+    cdef long long a_fast = 0, b_fast = 0
     cdef PyObject **items
-    cdef int overflow = 0
     if type(pair) is tuple or type(pair) is list:
-        if len(pair) != 2:
+        if Py_SIZE(pair) != 2:
             return 1
-        items = _tuple_items(pair) if type(pair) is tuple else _list_items(pair)
-        if fm_compact_long(items[0], start) and fm_compact_long(items[1], end):
+        if type(pair) is list:
+            pair = tuple(pair)
+        items = _tuple_items(pair)
+        if fm_compact_long(items[0], &a_fast) and fm_compact_long(items[1], &b_fast):
+            start[0] = a_fast
+            end[0] = b_fast
             return 0
     else:
         return 1
@@ -306,55 +359,107 @@ cdef int _read_pair(object pair, long long *start, long long *end) except -1:
     for v in (a, b):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
             return 1
-    if not (0 <= a < (1 << 62) and 0 <= b < (1 << 62)):
-        start[0] = -1 if a < 0 else (1 << 62)
-        end[0] = -1 if b < 0 else (1 << 62)
-        return 0
-    start[0] = a
-    end[0] = b
+    start[0] = _clamp_offset(int(a))
+    end[0] = _clamp_offset(int(b))
+    return 0
+
+
+cdef int _read_spans(object seq, Py_ssize_t n, int64_t *buf, str name,
+                     Py_ssize_t i) except -1:
+    """Reads the n (start, end) pairs of an exact list/tuple into buf (two int64 per token); n
+    is the length the row had when buf was sized."""
+    cdef PyObject **items = _seq_items(seq, n, name, i)
+    cdef Py_ssize_t j
+    for j in range(n):
+        pair = <object>items[j]  # held: converting it may run Python code
+        if _read_pair(pair, &buf[2 * j], &buf[2 * j + 1]):
+            raise ValueError(f"{name}[{i}][{j}] = {pair!r} is not a (start, end) pair of "
+                             "ints")
+        items = _seq_items(seq, n, name, i)
     return 0
 
 
 def offsets_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
     """Word-start flags from per-example character offsets, padded into `out`.
 
-    The rule of fastmask.words.starts_from_offsets (without `text`): token 0 starts a word, and
-    token j does when there is a gap before it (start_j > end_{j-1}), the offsets go back
-    (start_j < start_{j-1}: the second text of a pair), the previous token is a (0, 0)
-    special, or its own span is empty. Padding gets 0; rows longer than the width are cut.
+    The pairs are read into one int64 buffer and the rule of fm_word_starts_from_spans
+    (csrc/words.c) applied without the GIL: every pair must have 0 <= start <= end; padding gets
+    0; rows longer than the width are cut.
     """
     cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
-    cdef Py_ssize_t i, j, n, m, start
-    cdef long long s = 0, e = 0, ps = 0, pe = 0
-    cdef uint8_t *row
+    cdef Py_ssize_t i
     if len(rows) != B:
         raise ValueError(f"{name}: {len(rows)} sequences for {B} rows")
+    seqs = []
     for i in range(B):
-        seq = rows[i]
+        seq = _row_at(rows, i, B, name)
         if type(seq) is not list and type(seq) is not tuple:
             raise TypeError(f"{name}[{i}] must be a list of (start, end) pairs")
-        n = len(seq)
-        m = n if n < L else L
-        start = L - m if left else 0
-        if L == 0:
-            continue
-        row = &out[i, 0]
-        memset(row, 0, L)
-        for j in range(n):
-            pair = seq[j]
-            if _read_pair(pair, &s, &e):
-                raise ValueError(f"{name}[{i}][{j}] = {pair!r} is not a (start, end) pair of "
-                                 "ints")
-            if s < 0 or e < s:
-                raise ValueError(f"{name}[{i}][{j}] = ({s}, {e}): need 0 <= start <= end")
-            if j < m:
-                if j == 0:
-                    row[start] = 1
-                else:
-                    row[start + j] = 1 if (s > pe or s < ps or (ps == pe and pe == 0)
-                                           or s == e) else 0
-            ps = s
-            pe = e
+        seqs.append(seq)
+    offsets = np.zeros(B + 1, dtype=np.int64)
+    cdef int64_t[::1] off = offsets
+    for i in range(B):
+        off[i + 1] = off[i] + len(seqs[i])
+    spans = np.empty(max(2 * off[B], 2), dtype=np.int64)
+    cdef int64_t[::1] sp = spans
+    for i in range(B):
+        _read_spans(seqs[i], off[i + 1] - off[i], &sp[2 * off[i]], name, i)
+    rc, err_row, err_pos = word_starts_ragged(_FROM_SPANS, spans, offsets, out, left, True)
+    if rc == FM_ERR_SPAN:
+        k = 2 * (off[err_row] + err_pos)
+        raise ValueError(f"{name}[{err_row}][{err_pos}] = ({spans[k]}, {spans[k + 1]}): need "
+                         "0 <= start <= end")
+    if rc != FM_OK:
+        raise ValueError(f"{name}[{err_row}]: {STATUS.get(rc, rc)}")
+
+
+cdef enum:
+    _FROM_IDS = 0
+    _FROM_SPANS = 1
+    _FROM_TABLE = 2
+
+STARTS_FROM_WORD_IDS = _FROM_IDS
+STARTS_FROM_SPANS = _FROM_SPANS
+STARTS_FROM_TABLE = _FROM_TABLE
+
+
+def word_starts_ragged(int kind, const int64_t[::1] values, const int64_t[::1] offsets,
+                       uint8_t[:, ::1] out, bint left, bint truncate,
+                       const uint8_t[::1] table=None):
+    """Word-start flags of ragged rows (row i = items offsets[i] .. offsets[i+1]) padded into
+    `out` by csrc/words.c; returns (status, row, pos).
+
+    kind STARTS_FROM_WORD_IDS: values are word ids (negative = None); STARTS_FROM_SPANS: values
+    are (start, end) pairs, two per item; STARTS_FROM_TABLE: values are token ids read through
+    the vocabulary word `table`.
+    """
+    cdef int64_t B = out.shape[0], L = out.shape[1], err_row = -1, err_pos = -1
+    cdef int64_t need
+    cdef int rc = FM_ERR_ARG
+    cdef int64_t dummy = 0
+    cdef uint8_t tdummy = 0
+    cdef const int64_t *pv = &values[0] if values.shape[0] else &dummy
+    cdef uint8_t *po = &out[0, 0] if B and L else NULL
+    if offsets.shape[0] != B + 1:
+        raise ValueError("offsets must have one more entry than there are rows")
+    if B == 0:
+        return FM_OK, -1, -1
+    need = (2 if kind == _FROM_SPANS else 1) * offsets[B]
+    if offsets[B] < 0 or values.shape[0] < need:
+        raise ValueError("values is shorter than offsets say")
+    if kind == _FROM_TABLE and table is None:
+        raise ValueError("STARTS_FROM_TABLE needs a table")
+    with nogil:
+        if kind == _FROM_IDS:
+            rc = fm_word_starts_from_ids(pv, &offsets[0], B, L, left, truncate, po, &err_row)
+        elif kind == _FROM_SPANS:
+            rc = fm_word_starts_from_spans(pv, &offsets[0], B, L, left, truncate, po, &err_row,
+                                           &err_pos)
+        elif kind == _FROM_TABLE:
+            rc = fm_word_starts_from_table(&table[0] if table.shape[0] else &tdummy,
+                                           table.shape[0], pv, &offsets[0], B, L, left,
+                                           truncate, po, &err_row, &err_pos)
+    return rc, err_row, err_pos
 
 
 def pad_ragged(values, const int64_t[::1] offsets, out_t[:, ::1] out, bint left, bint truncate,
@@ -525,7 +630,8 @@ def fill_mask_rows(CoreConfig core, uint32_t epoch, list rows, out_t[:, ::1] ids
         while begin < B:
             end = begin + chunk if begin + chunk < B else B
             for i in range(begin, end):
-                lengths[i] = _fill_row(rows[i], &ids[i, 0], L, left, lo, hi, name, i)
+                lengths[i] = _fill_row(_row_at(rows, i, B, name), &ids[i, 0], L, left, lo,
+                                       hi, name, i)
             with nogil:
                 if out_t is int64_t:
                     rc = fm_mask_batch_i64(&cfg, &batch, begin, end, p_ids, p_labels, p_att,
@@ -579,7 +685,12 @@ STATUS = {
     FM_ERR_LENGTH: "sequence longer than the padded width",
     FM_ERR_RNG: "random draw ran out of retry words",
     FM_ERR_WORKSPACE: "workspace too small",
+    FM_ERR_SPAN: "a (start, end) span with start < 0 or end < start",
 }
 OK = FM_OK
+ERR_ARG = FM_ERR_ARG
 ERR_ID_RANGE = FM_ERR_ID_RANGE
 ERR_LENGTH = FM_ERR_LENGTH
+ERR_RNG = FM_ERR_RNG
+ERR_WORKSPACE = FM_ERR_WORKSPACE
+ERR_SPAN = FM_ERR_SPAN

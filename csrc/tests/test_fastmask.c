@@ -5,7 +5,7 @@
  *
  * The central check compares the kernels with ref_mask_row() below, a deliberately naive and
  * literal transcription of docs/semantics.md (lists of units, one Philox call per word, the
- * skip-list walk, nearbyint for the budget) that shares no code with fastmask.c except the
+ * skip-list walk, nearbyint for the budget) that shares no code with the core except the
  * public fm_stream_block(); that one is itself checked against the Random123 known-answer
  * vectors and a hand-built counter. On top of that, the properties the design promises are
  * checked directly (never a special token, whole words, budgets, padding layout, independence
@@ -1149,69 +1149,106 @@ static void test_retries_in_kernel(void)
 }
 
 /* Statistics of the default configuration: 15 % picked, 80/10/10. */
+/*
+ * 80/10/10 on a realistic vocabulary: bert-base-uncased's layout (30522 ids; [PAD] 0, [UNK]
+ * 100, [CLS] 101, [SEP] 102, [MASK] 103 special and excluded from random replacement), 256 rows
+ * of 512 tokens, p = 0.15. Bounds: each rate is checked within about 5 standard deviations of
+ * its binomial count (selection: sd 0.0010 over ~131k candidates, band 0.005; mask / random /
+ * keep among ~19.7k picks: sd 0.0029 / 0.0021 / 0.0021, bands 0.015 / 0.011 / 0.011), so a
+ * correct kernel fails with probability below 1e-5 per check and the seed is fixed. The three
+ * outcomes must add up to the picks, and every random replacement must be a non-special id.
+ */
 static void test_rates(void)
 {
     rng r = {6};
-    tcfg t;
-    tcfg_random(&r, &t);
-    fm_config *c = &t.c;
-    c->selection = FM_SELECT_BERNOULLI;
-    c->units = FM_UNITS_TOKENS;
-    c->probability = 0.15;
-    c->t_select = threshold(0.15);
-    c->t_mask = threshold(0.8);
-    c->t_random = threshold(0.1);
-    c->max_predictions = -1;
-    c->ignore_index = -100;
-    const int64_t B = 64, L = 512;
-    int64_t *ids = xmalloc((size_t)(B * L) * sizeof(int64_t));
-    int64_t *lab = xmalloc((size_t)(B * L) * sizeof(int64_t));
-    int64_t *len = xmalloc((size_t)B * sizeof(int64_t));
-    uint64_t *sid = xmalloc((size_t)B * sizeof(uint64_t));
+    enum { V = 30522, B = 256, L = 512 };
+    static const int64_t specials[5] = {0, 100, 101, 102, 103};
+    uint8_t *is_special = xmalloc(V), *bits = xmalloc((V + 7) / 8);
+    memset(is_special, 0, V);
+    memset(bits, 0, (V + 7) / 8);
+    for (int k = 0; k < 5; k++) {
+        is_special[specials[k]] = 1;
+        bits[specials[k] >> 3] |= (uint8_t)(1u << (specials[k] & 7));
+    }
+    fm_config c;
+    memset(&c, 0, sizeof c);
+    c.seed = 1234;
+    c.epoch = 3;
+    c.selection = FM_SELECT_BERNOULLI;
+    c.units = FM_UNITS_TOKENS;
+    c.probability = 0.15;
+    c.t_select = threshold(0.15);
+    c.t_mask = threshold(0.8);
+    c.t_random = threshold(0.1);
+    c.max_predictions = -1;
+    c.vocab_size = V;
+    c.mask_id = 103;
+    c.pad_id = 0;
+    c.ignore_index = -100;
+    c.special_bits = bits;
+    c.random_skip = specials;
+    c.n_random_skip = 5;
+    c.random_range = V - 5;
+    CHECK(fm_config_check(&c) == FM_OK, "rates config");
+    const size_t cells = (size_t)B * L;
+    int64_t *ids = xmalloc(cells * sizeof(int64_t)), *lab = xmalloc(cells * sizeof(int64_t));
+    int64_t *orig = xmalloc(cells * sizeof(int64_t)), *len = xmalloc(B * sizeof(int64_t));
+    uint64_t *sid = xmalloc(B * sizeof(uint64_t));
+    int64_t cand = 0;
     for (int64_t i = 0; i < B; i++) {
         len[i] = L;
         sid[i] = (uint64_t)i;
+        for (int64_t j = 0; j < L; j++) { /* [CLS] text [SEP] */
+            const int64_t y = j == 0 ? 101 : j == L - 1 ? 102 : 999 + rint_below(&r, V - 999);
+            ids[i * L + j] = orig[i * L + j] = y;
+            cand += !is_special[y];
+        }
     }
-    int64_t cand = 0;
-    for (int64_t q = 0; q < B * L; q++) {
-        int64_t y;
-        do
-            y = rint_below(&r, c->vocab_size);
-        while (t.is_special[y] && c->vocab_size > 8);
-        ids[q] = y;
-        cand += !t.is_special[y];
-    }
-    int64_t *orig = xmalloc((size_t)(B * L) * sizeof(int64_t));
-    memcpy(orig, ids, (size_t)(B * L) * sizeof(int64_t));
     fm_batch fb = {B, L, len, 0, NULL, NULL, sid};
     const size_t wsb = fm_workspace_bytes(L);
     void *ws = xmalloc(wsb);
     int64_t er, ep;
-    CHECK(fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_OK,
+    CHECK(fm_mask_batch_i64(&c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep) == FM_OK,
           "rates rc");
-    int64_t picked = 0, masked = 0, kept = 0;
-    for (int64_t q = 0; q < B * L; q++) {
-        if (lab[q] == c->ignore_index)
+    int64_t picked = 0, masked = 0, randomized = 0, kept = 0, bad_random = 0, special_picked = 0;
+    for (size_t q = 0; q < cells; q++) {
+        if (lab[q] == c.ignore_index) {
+            CHECK(ids[q] == orig[q], "an unpicked token changed");
             continue;
+        }
         picked++;
-        masked += ids[q] == c->mask_id;
-        kept += ids[q] == orig[q];
+        special_picked += is_special[orig[q]];
+        CHECK(lab[q] == orig[q], "label is not the original id");
+        if (ids[q] == c.mask_id) {
+            masked++;
+        } else if (ids[q] == orig[q]) {
+            kept++; /* includes a random draw of the same id (p = 1/30517 per random pick) */
+        } else {
+            randomized++;
+            bad_random += ids[q] < 0 || ids[q] >= V || is_special[ids[q]];
+        }
     }
     const double pr = (double)picked / (double)cand;
-    CHECK(cand < 1000 || (pr > 0.14 && pr < 0.16), "selection rate %.4f", pr);
-    if (picked > 1000) {
-        CHECK((double)masked / (double)picked > 0.77 && (double)masked / (double)picked < 0.83,
-              "mask rate");
-        CHECK((double)kept / (double)picked > 0.08 && (double)kept / (double)picked < 0.125,
-              "keep rate");
-    }
+    const double mr = (double)masked / (double)picked, rr = (double)randomized / (double)picked;
+    const double kr = (double)kept / (double)picked;
+    printf("80/10/10 on %" PRId64 " candidates: picked %.4f; of the picks mask %.4f, random "
+           "%.4f, kept %.4f\n",
+           cand, pr, mr, rr, kr);
+    CHECK(masked + randomized + kept == picked, "outcomes do not add up");
+    CHECK(special_picked == 0 && bad_random == 0, "special picked %" PRId64 ", bad random %" PRId64,
+          special_picked, bad_random);
+    CHECK(pr > 0.145 && pr < 0.155, "selection rate %.4f", pr);
+    CHECK(mr > 0.785 && mr < 0.815, "mask rate %.4f", mr);
+    CHECK(rr > 0.089 && rr < 0.111, "random rate %.4f", rr);
+    CHECK(kr > 0.089 && kr < 0.111, "keep rate %.4f", kr);
     free(ids);
     free(lab);
+    free(orig);
     free(len);
     free(sid);
-    free(orig);
     free(ws);
-    tcfg_free(&t);
+    free(is_special);
+    free(bits);
 }
 
 /* ---- 9. errors --------------------------------------------------------------------------- */
@@ -1617,6 +1654,322 @@ static void test_pad(void)
           "width 0, truncated");
 }
 
+/* ---- 10b. row layout: padding cells and attention (pad.c) ----------------------------------- */
+
+/* fm_pad_cells_* write pad exactly at the padding cells and leave the row's tokens alone;
+ * fm_attention_* write 1 at the tokens and 0 at the padding; lengths are clamped to [0, L]. */
+static void test_pad_cells_attention(void)
+{
+    rng r = {21};
+    for (int it = 0; it < 300; it++) {
+        const int64_t rows = rint_below(&r, 7), width = rint_below(&r, 70);
+        const int left = (int)rint_below(&r, 2);
+        int64_t lens[8];
+        for (int64_t i = 0; i < rows; i++)
+            lens[i] = rint_below(&r, 10) == 0 ? -rint_below(&r, 3) - 1
+                                              : rint_below(&r, width + 3); /* may exceed L */
+        const size_t cells = (size_t)(rows * width);
+        int64_t *o64 = xmalloc(cells * sizeof(int64_t));
+        int32_t *o32 = xmalloc(cells * sizeof(int32_t));
+        uint8_t *o8 = xmalloc(cells);
+        int64_t *a64 = xmalloc(cells * sizeof(int64_t));
+        int32_t *a32 = xmalloc(cells * sizeof(int32_t));
+        uint8_t *a8 = xmalloc(cells);
+        for (size_t q = 0; q < cells; q++) { /* sentinels: must survive at token cells */
+            o64[q] = 7777;
+            o32[q] = 7777;
+            o8[q] = 77;
+            a64[q] = a32[q] = 55;
+            a8[q] = 55;
+        }
+        const int64_t pad = rint_below(&r, 1000);
+        CHECK(fm_pad_cells_i64(o64, lens, rows, width, left, pad) == FM_OK, "pad_cells i64");
+        CHECK(fm_pad_cells_i32(o32, lens, rows, width, left, (int32_t)pad) == FM_OK,
+              "pad_cells i32");
+        CHECK(fm_pad_cells_u8(o8, lens, rows, width, left, (uint8_t)pad) == FM_OK,
+              "pad_cells u8");
+        CHECK(fm_attention_i64(a64, lens, rows, width, left) == FM_OK, "attention i64");
+        CHECK(fm_attention_i32(a32, lens, rows, width, left) == FM_OK, "attention i32");
+        CHECK(fm_attention_u8(a8, lens, rows, width, left) == FM_OK, "attention u8");
+        for (int64_t i = 0; i < rows; i++) {
+            const int64_t n = lens[i] < 0 ? 0 : lens[i] > width ? width : lens[i];
+            const int64_t off = left ? width - n : 0;
+            CHECK(fm_row_offset(n, width, left) == off, "row offset");
+            for (int64_t col = 0; col < width; col++) {
+                const size_t q = (size_t)(i * width + col);
+                const int real = col >= off && col < off + n;
+                CHECK(o64[q] == (real ? 7777 : pad), "pad_cells i64 row %" PRId64 " col %" PRId64,
+                      i, col);
+                CHECK(o32[q] == (real ? 7777 : (int32_t)pad), "pad_cells i32");
+                CHECK(o8[q] == (real ? 77 : (uint8_t)pad), "pad_cells u8");
+                CHECK(a64[q] == real && a32[q] == real && a8[q] == real,
+                      "attention row %" PRId64 " col %" PRId64, i, col);
+            }
+        }
+        free(o64);
+        free(o32);
+        free(o8);
+        free(a64);
+        free(a32);
+        free(a8);
+    }
+    int64_t one = 1, x = 0;
+    CHECK(fm_pad_cells_i64(NULL, &one, 1, 1, 0, 0) == FM_ERR_ARG, "pad_cells NULL out");
+    CHECK(fm_pad_cells_i64(&x, NULL, 1, 1, 0, 0) == FM_ERR_ARG, "pad_cells NULL lengths");
+    CHECK(fm_attention_i64(&x, &one, -1, 1, 0) == FM_ERR_ARG, "attention negative rows");
+    CHECK(fm_attention_i64(NULL, &one, 1, 0, 0) == FM_OK, "attention width 0");
+}
+
+/* ---- 10c. word starts (words.c) ------------------------------------------------------------ */
+
+/* The rules written out naively (docs/semantics.md, section 6), position 0 always 1. */
+static uint8_t ref_word_id_flag(const int64_t *w, int64_t j)
+{
+    if (j == 0)
+        return 1;
+    const int64_t a = w[j] < 0 ? -1 : w[j], b = w[j - 1] < 0 ? -1 : w[j - 1];
+    return a == -1 || a != b;
+}
+
+static uint8_t ref_span_flag(const int64_t *sp, int64_t j)
+{
+    if (j == 0)
+        return 1;
+    const int64_t s = sp[2 * j], e = sp[2 * j + 1], ps = sp[2 * j - 2], pe = sp[2 * j - 1];
+    if (s > pe) /* a gap */
+        return 1;
+    if (s < ps) /* back to the start: second text */
+        return 1;
+    if (ps == 0 && pe == 0) /* after a (0, 0) special */
+        return 1;
+    return s == e; /* an empty span */
+}
+
+static uint8_t ref_table_flag(const uint8_t *tab, const int64_t *y, int64_t j)
+{
+    if (j == 0)
+        return 1;
+    return tab[y[j]] == FM_WORD_STARTS || tab[y[j]] == FM_WORD_STANDS_ALONE ||
+           tab[y[j - 1]] == FM_WORD_STANDS_ALONE;
+}
+
+/* Checks one padded flag array against the reference flags of each row. */
+static void check_flags(const char *what, const uint8_t *out, const uint8_t *want,
+                        const int64_t *offsets, int64_t rows, int64_t width, int left)
+{
+    for (int64_t i = 0; i < rows; i++) {
+        int64_t n = offsets[i + 1] - offsets[i];
+        n = n > width ? width : n;
+        const int64_t off = left ? width - n : 0;
+        for (int64_t col = 0; col < width; col++) {
+            const int64_t j = col - off;
+            const uint8_t exp = (j >= 0 && j < n) ? want[offsets[i] + j] : 0;
+            CHECK(out[i * width + col] == exp, "%s row %" PRId64 " col %" PRId64, what, i, col);
+        }
+    }
+}
+
+static void test_word_starts(void)
+{
+    rng r = {23};
+    const int64_t V = 50;
+    uint8_t tab[50];
+    for (int it = 0; it < 400; it++) {
+        const int64_t rows = rint_below(&r, 6);
+        int64_t offsets[8] = {0};
+        int64_t maxn = 0;
+        for (int64_t i = 0; i < rows; i++) {
+            offsets[i + 1] = offsets[i] + rint_below(&r, 25);
+            if (offsets[i + 1] - offsets[i] > maxn)
+                maxn = offsets[i + 1] - offsets[i];
+        }
+        const int64_t total = offsets[rows];
+        const int truncate = (int)rint_below(&r, 2), left = (int)rint_below(&r, 2);
+        const int64_t width = truncate ? rint_below(&r, maxn + 4) : maxn + rint_below(&r, 4);
+        int64_t *wid = xmalloc((size_t)total * sizeof(int64_t));
+        int64_t *sp = xmalloc((size_t)(2 * total) * sizeof(int64_t));
+        int64_t *ids = xmalloc((size_t)total * sizeof(int64_t));
+        uint8_t *want = xmalloc((size_t)total);
+        uint8_t *out = xmalloc((size_t)(rows * (width > maxn ? width : maxn)));
+        for (int64_t v = 0; v < V; v++)
+            tab[v] = (uint8_t)rint_below(&r, 3);
+        for (int64_t i = 0; i < rows; i++) {
+            int64_t w = 0, pos = 0;
+            for (int64_t q = offsets[i]; q < offsets[i + 1]; q++) {
+                const int64_t k = rint_below(&r, 10);
+                wid[q] = k == 0 ? -1 : k == 1 ? -(int64_t)rint_below(&r, 5) - 2
+                                 : (w += rint_below(&r, 2));
+                const int64_t kind = rint_below(&r, 8);
+                if (kind == 0) { /* a (0, 0) special */
+                    sp[2 * q] = sp[2 * q + 1] = 0;
+                } else if (kind == 1) { /* back to the start: a second text */
+                    pos = rint_below(&r, 3);
+                    sp[2 * q] = pos;
+                    sp[2 * q + 1] = (pos += rint_below(&r, 4));
+                } else { /* touching, overlapping, gapped or empty */
+                    const int64_t s = pos + rint_below(&r, 3) - (pos > 0 && kind == 2);
+                    sp[2 * q] = s;
+                    sp[2 * q + 1] = (pos = s + rint_below(&r, 4));
+                }
+                ids[q] = rint_below(&r, V);
+            }
+        }
+        int64_t er, ep;
+        /* word ids */
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < offsets[i + 1] - offsets[i]; j++)
+                want[offsets[i] + j] = ref_word_id_flag(wid + offsets[i], j);
+        CHECK(fm_word_starts_from_ids(wid, offsets, rows, width, left, truncate, out, &er) ==
+                  FM_OK,
+              "word ids rc");
+        check_flags("word ids", out, want, offsets, rows, width, left);
+        /* spans */
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < offsets[i + 1] - offsets[i]; j++)
+                want[offsets[i] + j] = ref_span_flag(sp + 2 * offsets[i], j);
+        CHECK(fm_word_starts_from_spans(sp, offsets, rows, width, left, truncate, out, &er,
+                                        &ep) == FM_OK,
+              "spans rc");
+        check_flags("spans", out, want, offsets, rows, width, left);
+        /* table */
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < offsets[i + 1] - offsets[i]; j++)
+                want[offsets[i] + j] = ref_table_flag(tab, ids + offsets[i], j);
+        CHECK(fm_word_starts_from_table(tab, V, ids, offsets, rows, width, left, truncate, out,
+                                        &er, &ep) == FM_OK,
+              "table rc");
+        check_flags("table", out, want, offsets, rows, width, left);
+
+        /* errors: a row longer than the width without truncation */
+        if (maxn > 0 && rows > 0) {
+            int64_t i = 0;
+            while (offsets[i + 1] - offsets[i] != maxn)
+                i++;
+            CHECK(fm_word_starts_from_ids(wid, offsets, rows, maxn - 1, left, 0, out, &er) ==
+                          FM_ERR_LENGTH &&
+                      er <= i,
+                  "word ids length");
+            CHECK(fm_word_starts_from_spans(sp, offsets, rows, maxn - 1, left, 0, out, &er,
+                                            &ep) == FM_ERR_LENGTH,
+                  "spans length");
+            CHECK(fm_word_starts_from_table(tab, V, ids, offsets, rows, maxn - 1, left, 0, out,
+                                            &er, &ep) == FM_ERR_LENGTH,
+                  "table length");
+        }
+        /* a bad span anywhere, also beyond the truncated width, is reported where it is */
+        if (total > 0) {
+            const int64_t q = rint_below(&r, total);
+            int64_t row = 0;
+            while (offsets[row + 1] <= q)
+                row++;
+            const int64_t s0 = sp[2 * q], e0 = sp[2 * q + 1];
+            if (it % 2) {
+                sp[2 * q] = -1;
+            } else {
+                sp[2 * q] = e0 + 1;
+            }
+            /* earlier rows have good spans: the first error is this one */
+            CHECK(fm_word_starts_from_spans(sp, offsets, rows, width, left, 1, out, &er, &ep) ==
+                          FM_ERR_SPAN &&
+                      er == row && ep == q - offsets[row],
+                  "bad span at %" PRId64 "/%" PRId64 ": er %" PRId64 " ep %" PRId64, row,
+                  q - offsets[row], er, ep);
+            sp[2 * q] = s0;
+            sp[2 * q + 1] = e0;
+            /* an id outside the table, inside the kept part of its row */
+            const int64_t j = q - offsets[row];
+            if (j < width) {
+                const int64_t y0 = ids[q];
+                ids[q] = it % 2 ? V : -1;
+                CHECK(fm_word_starts_from_table(tab, V, ids, offsets, rows, width, left, 1, out,
+                                                &er, &ep) == FM_ERR_ID_RANGE &&
+                          er == row && ep == j,
+                      "table id range");
+                ids[q] = y0;
+            }
+        }
+        free(wid);
+        free(sp);
+        free(ids);
+        free(want);
+        free(out);
+    }
+    int64_t off1[2] = {0, 1}, w1 = 0, er, ep;
+    uint8_t o1 = 9;
+    CHECK(fm_word_starts_from_ids(NULL, off1, 1, 1, 0, 0, &o1, &er) == FM_ERR_ARG,
+          "word ids NULL values");
+    CHECK(fm_word_starts_from_ids(&w1, off1, 1, 1, 0, 0, NULL, &er) == FM_ERR_ARG,
+          "word ids NULL out");
+    CHECK(fm_word_starts_from_table(NULL, 5, &w1, off1, 1, 1, 0, 0, &o1, &er, &ep) ==
+              FM_ERR_ARG,
+          "table NULL");
+    CHECK(fm_word_starts_from_ids(&w1, off1, 1, 1, 0, 0, &o1, NULL) == FM_OK && o1 == 1,
+          "word ids, NULL err_row");
+}
+
+/* Whole-word masking from the vocabulary table inside the kernel gives the same bits as
+ * masking with the flags fm_word_starts_from_table computes: one rule, two callers. */
+static void test_table_flags_match_kernel(void)
+{
+    rng r = {29};
+    for (int it = 0; it < 60; it++) {
+        tcfg t;
+        tcfg_random(&r, &t);
+        fm_config *c = &t.c;
+        c->units = FM_UNITS_WORDS;
+        uint8_t *tab = xmalloc((size_t)c->vocab_size);
+        for (int64_t v = 0; v < c->vocab_size; v++)
+            tab[v] = (uint8_t)rint_below(&r, 3);
+        const int64_t B = 1 + rint_below(&r, 4), L = rint_below(&r, 200);
+        const size_t cells = (size_t)(B * L);
+        int64_t *ids = xmalloc(cells * sizeof(int64_t)), *ids2 = xmalloc(cells * sizeof(int64_t));
+        int64_t *lab = xmalloc(cells * sizeof(int64_t)), *lab2 = xmalloc(cells * sizeof(int64_t));
+        int64_t *vals = xmalloc(cells * sizeof(int64_t));
+        uint8_t *flags = xmalloc(cells);
+        int64_t len[4], offsets[5] = {0};
+        uint64_t sid[4];
+        const int left = (int)rint_below(&r, 2);
+        for (int64_t i = 0; i < B; i++) {
+            len[i] = rint_below(&r, L + 1);
+            sid[i] = rnext(&r) & 0xFFFFFFu;
+            offsets[i + 1] = offsets[i] + len[i];
+            const int64_t off = left ? L - len[i] : 0;
+            for (int64_t j = 0; j < len[i]; j++) {
+                const int64_t y = rint_below(&r, c->vocab_size);
+                vals[offsets[i] + j] = y;
+                ids[i * L + off + j] = ids2[i * L + off + j] = y;
+            }
+        }
+        int64_t er, ep;
+        CHECK(fm_word_starts_from_table(tab, c->vocab_size, vals, offsets, B, L, left, 0, flags,
+                                        &er, &ep) == FM_OK,
+              "table flags rc");
+        const size_t wsb = fm_workspace_bytes(L);
+        void *ws = xmalloc(wsb);
+        c->word_table = tab;
+        fm_batch with_table = {B, L, len, left, NULL, NULL, sid};
+        const int rc1 = fm_mask_batch_i64(c, &with_table, 0, B, ids, lab, NULL, ws, wsb, &er, &ep);
+        c->word_table = NULL;
+        fm_batch with_flags = {B, L, len, left, NULL, flags, sid};
+        const int rc2 =
+            fm_mask_batch_i64(c, &with_flags, 0, B, ids2, lab2, NULL, ws, wsb, &er, &ep);
+        CHECK(rc1 == rc2, "table vs flags rc %d %d", rc1, rc2);
+        if (rc1 == FM_OK && rc2 == FM_OK)
+            CHECK(memcmp(ids, ids2, cells * sizeof(int64_t)) == 0 &&
+                      memcmp(lab, lab2, cells * sizeof(int64_t)) == 0,
+                  "table vs flags masks differ (it %d)", it);
+        free(tab);
+        free(ids);
+        free(ids2);
+        free(lab);
+        free(lab2);
+        free(vals);
+        free(flags);
+        free(ws);
+        tcfg_free(&t);
+    }
+}
+
 /* ---- main ------------------------------------------------------------------------------ */
 
 int main(void)
@@ -1634,6 +1987,9 @@ int main(void)
     test_config_errors();
     test_kernel_errors();
     test_pad();
+    test_pad_cells_attention();
+    test_word_starts();
+    test_table_flags_match_kernel();
     test_kernel_vs_reference();
     test_retries_in_kernel();
     test_rates();

@@ -1,14 +1,13 @@
 /*
- * fastmask C core: padding, unit selection and 80/10/10 replacement for masked-language-model
+ * fastmask C core: unit selection and 80/10/10 replacement for masked-language-model
  * batches. The semantics are those of docs/semantics.md, to the bit; section numbers below
  * refer to it.
  *
- * Layout of this file:
- *   1. instruction-set paths and the batch generators they select
- *   2. the random stream of one sequence, bounded draws (sections 2 and 4)
+ * Layout of this file (the random stream is in stream.c, padding in pad.c, word starts from
+ * word ids, spans and the vocabulary table in words.c):
  *   3. configuration check, workspace
  *   4. selection (section 7) and replacement draws (section 8) on positions and unit tables
- *   5. the element-type dependent kernels (fm_kernel_impl.h, fm_pad_impl.h) and entry points
+ *   5. the element-type dependent kernels (fm_kernel_impl.h) and entry points
  *
  * Performance notes. With Bernoulli selection a row costs: one streaming pass over its ids
  * (range check, labels = ignore_index, attention = 1); the SELECT words of the row, generated
@@ -25,208 +24,9 @@
 #include <limits.h>
 #include <string.h>
 
+#include "fm_common.h"
 #include "fm_internal.h"
 #include "philox.h"
-
-#define FM_TWO32 ((uint64_t)1 << 32)
-#define FM_MAX_SID ((uint64_t)1 << 48)
-/* Longest padded row: keeps every position, and every SPAN attempt number (< 4U + 16), inside
- * a 32-bit block index. */
-#define FM_MAX_WIDTH ((int64_t)1 << 30)
-#define FM_RETRY_ROUNDS 256
-
-#if defined(__GNUC__) || defined(__clang__)
-static inline uint32_t fm_ctz64(uint64_t m) { return (uint32_t)__builtin_ctzll(m); }
-#else
-static inline uint32_t fm_ctz64(uint64_t m) /* m != 0 */
-{
-    uint32_t c = 0;
-    while (!(m & 1u)) {
-        m >>= 1;
-        c++;
-    }
-    return c;
-}
-#endif
-
-/* 0/1 tests of byte values (x, v <= 255) written as arithmetic: GCC turns OR-ed comparisons of
- * bytes into byte-register flags that it spills and reloads at a different width, which stalls
- * store forwarding in the hottest loop of word mode. */
-static inline unsigned fm_u8_nonzero(unsigned x) { return (0u - x) >> 31; }
-static inline unsigned fm_u8_eq(unsigned x, unsigned v) { return ((x ^ v) - 1u) >> 31; }
-
-/* =============================================================================================
- * 1. Instruction-set paths
- * ========================================================================================== */
-
-static int path_available(int path)
-{
-    switch (path) {
-    case FM_ISA_SCALAR:
-    case FM_ISA_GENERIC:
-        return 1;
-#if FM_HAVE_X86
-    case FM_ISA_AVX2:
-        return __builtin_cpu_supports("avx2") ? 1 : 0;
-    case FM_ISA_AVX512:
-        return __builtin_cpu_supports("avx512f") ? 1 : 0;
-#endif
-    default:
-        return 0;
-    }
-}
-
-/*
- * The path the public functions use. AVX2 is preferred even where AVX-512F exists: on current
- * AMD cores the two run at the same speed, and on some Intel cores 512-bit multiplies lower the
- * clock of the whole core; the AVX-512 path stays available (and tested) through the internal
- * entry points. Without AVX2, x86-64 compilers (SSE2 only) turn the portable lanes into code no
- * faster than the scalar form at -O3, so x86-64 falls back to scalar; other targets use the
- * portable lanes, which map onto their 32x32->64-bit vector multiplies (e.g. NEON umull).
- */
-static int path_best(void)
-{
-#if FM_HAVE_X86
-    return path_available(FM_ISA_AVX2) ? FM_ISA_AVX2 : FM_ISA_SCALAR;
-#elif defined(__x86_64__) || defined(_M_X64)
-    return FM_ISA_SCALAR;
-#else
-    return FM_ISA_GENERIC;
-#endif
-}
-
-static void gen_seq(int path, const fm_philox_base *b, uint32_t first, uint32_t nblocks,
-                    uint32_t *out)
-{
-    switch (path) {
-#if FM_HAVE_X86
-    case FM_ISA_AVX512:
-        fm_gen_seq_avx512(b, first, nblocks, out);
-        return;
-    case FM_ISA_AVX2:
-        fm_gen_seq_avx2(b, first, nblocks, out);
-        return;
-#endif
-    case FM_ISA_GENERIC:
-        fm_gen_seq_generic(b, first, nblocks, out);
-        return;
-    default:
-        fm_gen_seq_scalar(b, first, nblocks, out);
-        return;
-    }
-}
-
-static void gen_gather(int path, const fm_philox_base *b, const uint32_t *blocks, uint32_t n,
-                       uint32_t *w0, uint32_t *w1)
-{
-    switch (path) {
-#if FM_HAVE_X86
-    case FM_ISA_AVX512:
-        fm_gen_gather_avx512(b, blocks, n, w0, w1);
-        return;
-    case FM_ISA_AVX2:
-        fm_gen_gather_avx2(b, blocks, n, w0, w1);
-        return;
-#endif
-    case FM_ISA_GENERIC:
-        fm_gen_gather_generic(b, blocks, n, w0, w1);
-        return;
-    default:
-        fm_gen_gather_scalar(b, blocks, n, w0, w1);
-        return;
-    }
-}
-
-static void bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t,
-                    uint64_t *bits)
-{
-    switch (path) {
-#if FM_HAVE_X86
-    case FM_ISA_AVX512:
-        fm_bits_lt_avx512(words, ngroups, t, bits);
-        return;
-    case FM_ISA_AVX2:
-        fm_bits_lt_avx2(words, ngroups, t, bits);
-        return;
-#endif
-    default:
-        fm_bits_lt_scalar(words, ngroups, t, bits);
-        return;
-    }
-}
-
-/* =============================================================================================
- * 2. The random stream of one sequence
- * ========================================================================================== */
-
-/* (seed, epoch, sid) of one sequence; the domain is added per use (section 2). */
-typedef struct fm_seq {
-    uint32_t k0, k1; /* key = (seed mod 2^32, seed div 2^32) */
-    uint32_t epoch;  /* counter word 1 */
-    uint32_t sid_lo; /* counter word 2 */
-    uint32_t sid_hi; /* low 16 bits of counter word 3 */
-} fm_seq;
-
-static inline fm_seq make_seq(uint64_t seed, uint32_t epoch, uint64_t sid)
-{
-    fm_seq s;
-    s.k0 = (uint32_t)seed;
-    s.k1 = (uint32_t)(seed >> 32);
-    s.epoch = epoch;
-    s.sid_lo = (uint32_t)sid;
-    s.sid_hi = (uint32_t)(sid >> 32) & 0xFFFFu;
-    return s;
-}
-
-static inline fm_philox_base seq_base(const fm_seq *s, uint32_t domain)
-{
-    fm_philox_base b;
-    b.k0 = s->k0;
-    b.k1 = s->k1;
-    b.c1 = s->epoch;
-    b.c2 = s->sid_lo;
-    b.c3 = ((domain & 0xFFFFu) << 16) | s->sid_hi;
-    return b;
-}
-
-/* W(domain, block) */
-static inline void seq_block(const fm_seq *s, uint32_t domain, uint32_t block, uint32_t out[4])
-{
-    const fm_philox_base b = seq_base(s, domain);
-    fm_philox_block(&b, block, out);
-}
-
-/* The rejection branch of bounded(): walks the 1024 retry words of (domain, block). */
-static FM_NOINLINE int bounded_retry(const fm_seq *s, uint32_t domain, uint32_t block,
-                                     uint32_t range, uint32_t t, uint32_t *result)
-{
-    for (uint32_t r = 0; r < FM_RETRY_ROUNDS; r++) {
-        uint32_t w[4];
-        seq_block(s, FM_DOMAIN_RETRY | (domain << 8) | r, block, w);
-        for (int i = 0; i < 4; i++) {
-            const uint64_t m = (uint64_t)w[i] * range;
-            if ((uint32_t)m >= t) {
-                *result = (uint32_t)(m >> 32);
-                return FM_OK;
-            }
-        }
-    }
-    return FM_ERR_RNG;
-}
-
-/* bounded(range, x, domain, block) of section 4; domain < 0x80, 1 <= range. */
-static inline int bounded(const fm_seq *s, uint32_t domain, uint32_t block, uint32_t range,
-                          uint32_t x, uint32_t *result)
-{
-    const uint64_t m = (uint64_t)x * range;
-    if ((uint32_t)m < range) {
-        const uint32_t t = (0u - range) % range; /* (2^32 - range) mod range */
-        if ((uint32_t)m < t)
-            return bounded_retry(s, domain, block, range, t, result);
-    }
-    *result = (uint32_t)(m >> 32);
-    return FM_OK;
-}
 
 /* =============================================================================================
  * 3. Configuration, workspace
@@ -249,7 +49,7 @@ int fm_config_check(const fm_config *cfg)
     /* the budget is rint(n * p): p must be a probability (this also rejects NaN) */
     if (!(cfg->probability >= 0.0 && cfg->probability <= 1.0))
         return FM_ERR_ARG;
-    if (cfg->vocab_size < 1 || cfg->vocab_size > INT32_MAX)
+    if (cfg->vocab_size < 1 || cfg->vocab_size > FM_MAX_VOCAB)
         return FM_ERR_ARG;
     if (cfg->mask_id < 0 || cfg->mask_id >= cfg->vocab_size || cfg->pad_id < 0 ||
         cfg->pad_id >= cfg->vocab_size)
@@ -384,8 +184,8 @@ static void select_bits(int path, const fm_seq *s, uint64_t t_select, uint32_t n
         memset(ws->bits, 0xFF, ngroups * sizeof(uint64_t)); /* p = 1 */
     } else {
         const fm_philox_base b = seq_base(s, FM_DOMAIN_SELECT);
-        gen_seq(path, &b, 0, (n + 3) / 4, ws->words);
-        bits_lt(path, ws->words, ngroups, (uint32_t)t_select, ws->bits);
+        fm_i_gen_seq(path, &b, 0, (n + 3) / 4, ws->words);
+        fm_i_bits_lt(path, ws->words, ngroups, (uint32_t)t_select, ws->bits);
     }
     if (n % 64 != 0)
         ws->bits[ngroups - 1] &= ((uint64_t)1 << (n % 64)) - 1;
@@ -572,7 +372,7 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
     for (uint32_t base = 0; base < np; base += FM_ACTION_BATCH) {
         const uint32_t cnt = np - base < FM_ACTION_BATCH ? np - base : FM_ACTION_BATCH;
         const uint32_t *blocks = (dblk != NULL ? dblk : pos) + base;
-        gen_gather(path, &b, blocks, cnt, w0, w1);
+        fm_i_gen_gather(path, &b, blocks, cnt, w0, w1);
         uint32_t nr = 0;
         for (uint32_t q = 0; q < cnt; q++) {
             const uint64_t d = w0[q];
@@ -638,7 +438,7 @@ int fm_mask_batch_i64(const fm_config *cfg, const fm_batch *batch, int64_t row_b
                       void *workspace, size_t workspace_bytes, int64_t *err_row,
                       int64_t *err_pos)
 {
-    return mask_batch_i64(path_best(), cfg, batch, row_begin, row_end, ids, labels, attention,
+    return mask_batch_i64(fm_i_path_best(), cfg, batch, row_begin, row_end, ids, labels, attention,
                           workspace, workspace_bytes, err_row, err_pos);
 }
 
@@ -647,167 +447,11 @@ int fm_mask_batch_i32(const fm_config *cfg, const fm_batch *batch, int64_t row_b
                       void *workspace, size_t workspace_bytes, int64_t *err_row,
                       int64_t *err_pos)
 {
-    return mask_batch_i32(path_best(), cfg, batch, row_begin, row_end, ids, labels, attention,
+    return mask_batch_i32(fm_i_path_best(), cfg, batch, row_begin, row_end, ids, labels, attention,
                           workspace, workspace_bytes, err_row, err_pos);
 }
 
-/* ---- padding ------------------------------------------------------------------------------ */
-
-/* Shared argument checks of the fm_pad_* functions. */
-static int check_ragged(const int64_t *offsets, int64_t rows, int64_t width, int have_values,
-                        int have_out, int64_t *err_row)
-{
-    if (rows < 0 || width < 0)
-        return FM_ERR_ARG;
-    if (rows == 0)
-        return FM_OK;
-    if (offsets == NULL || offsets[0] < 0)
-        return FM_ERR_ARG;
-    if (width > 0 && (rows > INT64_MAX / width || !have_out))
-        return FM_ERR_ARG;
-    for (int64_t i = 0; i < rows; i++) {
-        if (offsets[i + 1] < offsets[i]) {
-            *err_row = i;
-            return FM_ERR_ARG;
-        }
-    }
-    if (!have_values && offsets[rows] > offsets[0])
-        return FM_ERR_ARG;
-    return FM_OK;
-}
-
-#define FM_IN int64_t
-#define FM_OUT int64_t
-#define FM_OUT_MIN INT64_MIN
-#define FM_OUT_MAX INT64_MAX
-#define FM_PAD_NAME fm_pad_i64_i64
-#include "fm_pad_impl.h"
-#undef FM_IN
-#undef FM_PAD_NAME
-#define FM_IN int32_t
-#define FM_PAD_NAME fm_pad_i32_i64
-#include "fm_pad_impl.h"
-#undef FM_IN
-#undef FM_OUT
-#undef FM_OUT_MIN
-#undef FM_OUT_MAX
-#undef FM_PAD_NAME
-
-#define FM_OUT int32_t
-#define FM_OUT_MIN INT32_MIN
-#define FM_OUT_MAX INT32_MAX
-#define FM_IN int64_t
-#define FM_PAD_NAME fm_pad_i64_i32
-#include "fm_pad_impl.h"
-#undef FM_IN
-#undef FM_PAD_NAME
-#define FM_IN int32_t
-#define FM_PAD_NAME fm_pad_i32_i32
-#include "fm_pad_impl.h"
-#undef FM_IN
-#undef FM_OUT
-#undef FM_OUT_MIN
-#undef FM_OUT_MAX
-#undef FM_PAD_NAME
-
-int fm_pad_u8(const uint8_t *values, const int64_t *offsets, int64_t rows, int64_t width,
-              int left, int truncate, uint8_t fill, uint8_t *out, int64_t *err_row)
-{
-    int64_t scratch_row;
-    if (err_row == NULL)
-        err_row = &scratch_row;
-    *err_row = -1;
-    const int rc = check_ragged(offsets, rows, width, values != NULL, out != NULL, err_row);
-    if (rc != FM_OK)
-        return rc;
-    for (int64_t i = 0; i < rows; i++) {
-        int64_t n = offsets[i + 1] - offsets[i];
-        if (n > width) {
-            if (!truncate) {
-                *err_row = i;
-                return FM_ERR_LENGTH;
-            }
-            n = width;
-        }
-        if (width == 0)
-            continue;
-        uint8_t *dst_row = out + i * width;
-        const int64_t off = left ? width - n : 0;
-        if (n > 0)
-            memcpy(dst_row + off, values + offsets[i], (size_t)n);
-        memset(dst_row, fill, (size_t)off);
-        memset(dst_row + off + n, fill, (size_t)(width - off - n));
-    }
-    return FM_OK;
-}
-
-/* ---- generator and bounded draws ---------------------------------------------------------- */
-
-void fm_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
-{
-    fm_philox_scalar(ctr, key[0], key[1], out);
-}
-
-void fm_stream_block(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain,
-                     uint32_t block, uint32_t out[4])
-{
-    const fm_seq s = make_seq(seed, epoch, sid);
-    seq_block(&s, domain, block, out);
-}
-
-int fm_bounded(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain, uint32_t block,
-               uint32_t range, uint32_t x, uint32_t *result)
-{
-    /* the retry domains 0x8000 | (domain << 8) | r must fit in 16 bits */
-    if (result == NULL || range == 0 || domain >= 0x80u || sid >= FM_MAX_SID)
-        return FM_ERR_ARG;
-    const fm_seq s = make_seq(seed, epoch, sid);
-    return bounded(&s, domain, block, range, x, result);
-}
-
 /* ---- internal entry points (fm_internal.h) ------------------------------------------------ */
-
-int fm__path_available(int path) { return path_available(path); }
-
-int fm__path_best(void) { return path_best(); }
-
-const char *fm__path_name(int path)
-{
-    static const char *const names[FM_PATH_COUNT] = {"scalar", "generic", "avx2", "avx512"};
-    return path >= 0 && path < FM_PATH_COUNT ? names[path] : "?";
-}
-
-size_t fm__gen_seq_words(uint32_t nblocks) { return 4 * (size_t)fm_round_blocks(nblocks); }
-
-static fm_philox_base raw_base(const uint32_t key[2], uint32_t c1, uint32_t c2, uint32_t c3)
-{
-    fm_philox_base b;
-    b.k0 = key[0];
-    b.k1 = key[1];
-    b.c1 = c1;
-    b.c2 = c2;
-    b.c3 = c3;
-    return b;
-}
-
-void fm__gen_seq(int path, const uint32_t key[2], uint32_t c1, uint32_t c2, uint32_t c3,
-                 uint32_t first, uint32_t nblocks, uint32_t *out)
-{
-    const fm_philox_base b = raw_base(key, c1, c2, c3);
-    gen_seq(path_available(path) ? path : FM_ISA_SCALAR, &b, first, nblocks, out);
-}
-
-void fm__gen_gather(int path, const uint32_t key[2], uint32_t c1, uint32_t c2, uint32_t c3,
-                    const uint32_t *blocks, uint32_t n, uint32_t *w0, uint32_t *w1)
-{
-    const fm_philox_base b = raw_base(key, c1, c2, c3);
-    gen_gather(path_available(path) ? path : FM_ISA_SCALAR, &b, blocks, n, w0, w1);
-}
-
-void fm__bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t, uint64_t *bits)
-{
-    bits_lt(path_available(path) ? path : FM_ISA_SCALAR, words, ngroups, t, bits);
-}
 
 int64_t fm__allowed_id(const int64_t *skip, int64_t n_skip, int64_t r)
 {
@@ -821,7 +465,7 @@ int fm__mask_batch_i64_path(int path, const fm_config *cfg, const fm_batch *batc
                             int64_t *attention, void *workspace, size_t workspace_bytes,
                             int64_t *err_row, int64_t *err_pos)
 {
-    if (!path_available(path))
+    if (!fm_i_path_available(path))
         return FM_ERR_ARG;
     return mask_batch_i64(path, cfg, batch, row_begin, row_end, ids, labels, attention,
                           workspace, workspace_bytes, err_row, err_pos);
@@ -832,7 +476,7 @@ int fm__mask_batch_i32_path(int path, const fm_config *cfg, const fm_batch *batc
                             int32_t *attention, void *workspace, size_t workspace_bytes,
                             int64_t *err_row, int64_t *err_pos)
 {
-    if (!path_available(path))
+    if (!fm_i_path_available(path))
         return FM_ERR_ARG;
     return mask_batch_i32(path, cfg, batch, row_begin, row_end, ids, labels, attention,
                           workspace, workspace_bytes, err_row, err_pos);

@@ -1,0 +1,128 @@
+/*
+ * What the files of the C core share internally (not part of the API in fastmask.h): limits,
+ * the random stream of one sequence (docs/semantics.md, sections 2 and 4), the instruction-set
+ * dispatch of the batch generators (stream.c) and the row layout helpers (pad.c).
+ */
+#ifndef FASTMASK_COMMON_H
+#define FASTMASK_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fastmask.h"
+#include "philox.h"
+#include "fm_word_rules.h"
+
+#define FM_TWO32 ((uint64_t)1 << 32)
+/* retry rounds of a bounded draw (section 4): 256 rounds of 4 words = 1024 retry words */
+#define FM_RETRY_ROUNDS 256
+
+#if defined(__GNUC__) || defined(__clang__)
+static inline uint32_t fm_ctz64(uint64_t m) { return (uint32_t)__builtin_ctzll(m); }
+#else
+static inline uint32_t fm_ctz64(uint64_t m) /* m != 0 */
+{
+    uint32_t c = 0;
+    while (!(m & 1u)) {
+        m >>= 1;
+        c++;
+    }
+    return c;
+}
+#endif
+
+/* ---- instruction-set paths and batch generators (stream.c) --------------------------------- */
+
+int fm_i_path_available(int path);
+int fm_i_path_best(void);
+void fm_i_gen_seq(int path, const fm_philox_base *b, uint32_t first, uint32_t nblocks,
+                  uint32_t *out);
+void fm_i_gen_gather(int path, const fm_philox_base *b, const uint32_t *blocks, uint32_t n,
+                     uint32_t *w0, uint32_t *w1);
+void fm_i_bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t,
+                  uint64_t *bits);
+
+/* =============================================================================================
+ * 2. The random stream of one sequence
+ * ========================================================================================== */
+
+/* (seed, epoch, sid) of one sequence; the domain is added per use (section 2). */
+typedef struct fm_seq {
+    uint32_t k0, k1; /* key = (seed mod 2^32, seed div 2^32) */
+    uint32_t epoch;  /* counter word 1 */
+    uint32_t sid_lo; /* counter word 2 */
+    uint32_t sid_hi; /* low 16 bits of counter word 3 */
+} fm_seq;
+
+static inline fm_seq make_seq(uint64_t seed, uint32_t epoch, uint64_t sid)
+{
+    fm_seq s;
+    s.k0 = (uint32_t)seed;
+    s.k1 = (uint32_t)(seed >> 32);
+    s.epoch = epoch;
+    s.sid_lo = (uint32_t)sid;
+    s.sid_hi = (uint32_t)(sid >> 32) & 0xFFFFu;
+    return s;
+}
+
+static inline fm_philox_base seq_base(const fm_seq *s, uint32_t domain)
+{
+    fm_philox_base b;
+    b.k0 = s->k0;
+    b.k1 = s->k1;
+    b.c1 = s->epoch;
+    b.c2 = s->sid_lo;
+    b.c3 = ((domain & 0xFFFFu) << 16) | s->sid_hi;
+    return b;
+}
+
+/* W(domain, block) */
+static inline void seq_block(const fm_seq *s, uint32_t domain, uint32_t block, uint32_t out[4])
+{
+    const fm_philox_base b = seq_base(s, domain);
+    fm_philox_block(&b, block, out);
+}
+
+int fm_i_bounded_retry(const fm_seq *s, uint32_t domain, uint32_t block, uint32_t range,
+                       uint32_t t, uint32_t *result);
+
+/* bounded(range, x, domain, block) of section 4; domain < 0x80, 1 <= range. */
+static inline int bounded(const fm_seq *s, uint32_t domain, uint32_t block, uint32_t range,
+                          uint32_t x, uint32_t *result)
+{
+    const uint64_t m = (uint64_t)x * range;
+    if ((uint32_t)m < range) {
+        const uint32_t t = (0u - range) % range; /* (2^32 - range) mod range */
+        if ((uint32_t)m < t)
+            return fm_i_bounded_retry(s, domain, block, range, t, result);
+    }
+    *result = (uint32_t)(m >> 32);
+    return FM_OK;
+}
+
+/* ---- row layout (pad.c) ---------------------------------------------------------------------- */
+
+/* Shared argument checks of the functions taking ragged rows (offsets non-decreasing, sizes
+ * that fit); FM_OK or FM_ERR_ARG (with *err_row for a decreasing offset). */
+int fm_check_ragged(const int64_t *offsets, int64_t rows, int64_t width, int have_values,
+                    int have_out, int64_t *err_row);
+
+/* Tokens a row of n keeps in a padded width: n, or width when truncating a longer row
+ * (FM_ERR_LENGTH without truncation). */
+static inline int fm_row_kept(int64_t n, int64_t width, int truncate, int64_t *kept)
+{
+    if (n > width) {
+        if (!truncate)
+            return FM_ERR_LENGTH;
+        n = width;
+    }
+    *kept = n;
+    return FM_OK;
+}
+
+/* Writes `pad` into the padding cells of one row of `width` cells holding `kept` tokens. */
+void fm_pad_row_i64(int64_t *row, int64_t kept, int64_t width, int left, int64_t pad);
+void fm_pad_row_i32(int32_t *row, int64_t kept, int64_t width, int left, int32_t pad);
+void fm_pad_row_u8(uint8_t *row, int64_t kept, int64_t width, int left, uint8_t pad);
+
+#endif /* FASTMASK_COMMON_H */

@@ -1,0 +1,115 @@
+/*
+ * Padding, truncation and the attention mask (fastmask.h): the one place that lays rows out in
+ * a padded batch. The masking kernel (fm_kernel_impl.h) and the bindings place rows with the
+ * same fm_row_offset() and pad them with the functions here.
+ */
+#include "fastmask.h"
+
+#include <stdint.h>
+
+#include "fm_common.h"
+#include "fm_internal.h"
+#include "philox.h" /* FM_HAVE_X86, FM_TARGET_AVX2, FM_ALWAYS_INLINE */
+
+int fm_check_ragged(const int64_t *offsets, int64_t rows, int64_t width, int have_values,
+                    int have_out, int64_t *err_row)
+{
+    if (rows < 0 || width < 0)
+        return FM_ERR_ARG;
+    if (rows == 0)
+        return FM_OK;
+    if (offsets == NULL || offsets[0] < 0)
+        return FM_ERR_ARG;
+    if (width > 0 && (rows > INT64_MAX / width || !have_out))
+        return FM_ERR_ARG;
+    for (int64_t i = 0; i < rows; i++) {
+        if (offsets[i + 1] < offsets[i]) {
+            *err_row = i;
+            return FM_ERR_ARG;
+        }
+    }
+    if (!have_values && offsets[rows] > offsets[0])
+        return FM_ERR_ARG;
+    return FM_OK;
+}
+
+/* ---- per output type: padding cells and attention (fm_rows_impl.h) ------------------------ */
+
+#define FM_OUT int64_t
+#define FM_OSFX i64
+#include "fm_rows_impl.h"
+#undef FM_OUT
+#undef FM_OSFX
+
+#define FM_OUT int32_t
+#define FM_OSFX i32
+#include "fm_rows_impl.h"
+#undef FM_OUT
+#undef FM_OSFX
+
+#define FM_OUT uint8_t
+#define FM_OSFX u8
+#include "fm_rows_impl.h"
+#undef FM_OUT
+#undef FM_OSFX
+
+/* ---- ragged rows -> padded arrays (fm_pad_impl.h) ----------------------------------------- */
+
+#define FM_OUT int64_t
+#define FM_OUT_MIN INT64_MIN
+#define FM_OUT_MAX INT64_MAX
+#define FM_OSFX i64
+#define FM_IN int64_t
+#define FM_PAD_NAME fm_pad_i64_i64
+#include "fm_pad_impl.h"
+#undef FM_IN
+#undef FM_PAD_NAME
+#define FM_IN int32_t
+#define FM_PAD_NAME fm_pad_i32_i64
+#include "fm_pad_impl.h"
+#undef FM_IN
+#undef FM_PAD_NAME
+#undef FM_OUT
+#undef FM_OUT_MIN
+#undef FM_OUT_MAX
+#undef FM_OSFX
+
+#define FM_OUT int32_t
+#define FM_OUT_MIN INT32_MIN
+#define FM_OUT_MAX INT32_MAX
+#define FM_OSFX i32
+#define FM_IN int64_t
+#define FM_PAD_NAME fm_pad_i64_i32
+#include "fm_pad_impl.h"
+#undef FM_IN
+#undef FM_PAD_NAME
+#define FM_IN int32_t
+#define FM_PAD_NAME fm_pad_i32_i32
+#include "fm_pad_impl.h"
+#undef FM_IN
+#undef FM_PAD_NAME
+#undef FM_OUT
+#undef FM_OUT_MIN
+#undef FM_OUT_MAX
+#undef FM_OSFX
+
+#define FM_OUT uint8_t
+#define FM_OUT_MIN 0
+#define FM_OUT_MAX UINT8_MAX
+#define FM_OSFX u8
+#define FM_IN uint8_t
+#define FM_PAD_NAME fm__pad_u8_u8
+#include "fm_pad_impl.h"
+#undef FM_IN
+#undef FM_PAD_NAME
+#undef FM_OUT
+#undef FM_OUT_MIN
+#undef FM_OUT_MAX
+#undef FM_OSFX
+
+int fm_pad_u8(const uint8_t *values, const int64_t *offsets, int64_t rows, int64_t width,
+              int left, int truncate, uint8_t fill, uint8_t *out, int64_t *err_row)
+{
+    return fm__pad_u8_u8(values, offsets, rows, width, left, truncate, fill, 0, out, NULL,
+                         err_row, NULL);
+}

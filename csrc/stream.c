@@ -1,0 +1,199 @@
+/*
+ * The random stream of the fastmask C core: the instruction-set paths of the Philox batch
+ * generators and the choice between them at run time (section 1 of docs/semantics.md), the
+ * stream of one sequence and its bounded draws (sections 2 and 4), and the entry points that
+ * expose them (fastmask.h, fm_internal.h).
+ */
+#include "fastmask.h"
+
+#include "fm_common.h"
+#include "fm_internal.h"
+#include "philox.h"
+#include "philox_portable.h"
+#include "philox_simd.h"
+
+/* =============================================================================================
+ * 1. Instruction-set paths
+ * ========================================================================================== */
+
+int fm_i_path_available(int path)
+{
+    switch (path) {
+    case FM_ISA_SCALAR:
+    case FM_ISA_GENERIC:
+        return 1;
+#if FM_HAVE_X86
+    case FM_ISA_AVX2:
+        return __builtin_cpu_supports("avx2") ? 1 : 0;
+    case FM_ISA_AVX512:
+        return __builtin_cpu_supports("avx512f") ? 1 : 0;
+#endif
+    default:
+        return 0;
+    }
+}
+
+/*
+ * The path the public functions use. AVX2 is preferred even where AVX-512F exists: on current
+ * AMD cores the two run at the same speed, and on some Intel cores 512-bit multiplies lower the
+ * clock of the whole core; the AVX-512 path stays available (and tested) through the internal
+ * entry points. Without AVX2, x86-64 compilers (SSE2 only) turn the portable lanes into code no
+ * faster than the scalar form at -O3, so x86-64 falls back to scalar; other targets use the
+ * portable lanes, which map onto their 32x32->64-bit vector multiplies (e.g. NEON umull).
+ */
+int fm_i_path_best(void)
+{
+#if FM_HAVE_X86
+    return fm_i_path_available(FM_ISA_AVX2) ? FM_ISA_AVX2 : FM_ISA_SCALAR;
+#elif defined(__x86_64__) || defined(_M_X64)
+    return FM_ISA_SCALAR;
+#else
+    return FM_ISA_GENERIC;
+#endif
+}
+
+void fm_i_gen_seq(int path, const fm_philox_base *b, uint32_t first, uint32_t nblocks,
+                  uint32_t *out)
+{
+    switch (path) {
+#if FM_HAVE_X86
+    case FM_ISA_AVX512:
+        fm_gen_seq_avx512(b, first, nblocks, out);
+        return;
+    case FM_ISA_AVX2:
+        fm_gen_seq_avx2(b, first, nblocks, out);
+        return;
+#endif
+    case FM_ISA_GENERIC:
+        fm_gen_seq_generic(b, first, nblocks, out);
+        return;
+    default:
+        fm_gen_seq_scalar(b, first, nblocks, out);
+        return;
+    }
+}
+
+void fm_i_gen_gather(int path, const fm_philox_base *b, const uint32_t *blocks, uint32_t n,
+                     uint32_t *w0, uint32_t *w1)
+{
+    switch (path) {
+#if FM_HAVE_X86
+    case FM_ISA_AVX512:
+        fm_gen_gather_avx512(b, blocks, n, w0, w1);
+        return;
+    case FM_ISA_AVX2:
+        fm_gen_gather_avx2(b, blocks, n, w0, w1);
+        return;
+#endif
+    case FM_ISA_GENERIC:
+        fm_gen_gather_generic(b, blocks, n, w0, w1);
+        return;
+    default:
+        fm_gen_gather_scalar(b, blocks, n, w0, w1);
+        return;
+    }
+}
+
+void fm_i_bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t,
+                  uint64_t *bits)
+{
+    switch (path) {
+#if FM_HAVE_X86
+    case FM_ISA_AVX512:
+        fm_bits_lt_avx512(words, ngroups, t, bits);
+        return;
+    case FM_ISA_AVX2:
+        fm_bits_lt_avx2(words, ngroups, t, bits);
+        return;
+#endif
+    default:
+        fm_bits_lt_scalar(words, ngroups, t, bits);
+        return;
+    }
+}
+
+/* The rejection branch of bounded(): walks the 1024 retry words of (domain, block). */
+FM_NOINLINE int fm_i_bounded_retry(const fm_seq *s, uint32_t domain, uint32_t block,
+                                   uint32_t range, uint32_t t, uint32_t *result)
+{
+    for (uint32_t r = 0; r < FM_RETRY_ROUNDS; r++) {
+        uint32_t w[4];
+        seq_block(s, FM_DOMAIN_RETRY | (domain << 8) | r, block, w);
+        for (int i = 0; i < 4; i++) {
+            const uint64_t m = (uint64_t)w[i] * range;
+            if ((uint32_t)m >= t) {
+                *result = (uint32_t)(m >> 32);
+                return FM_OK;
+            }
+        }
+    }
+    return FM_ERR_RNG;
+}
+
+/* ---- generator and bounded draws ---------------------------------------------------------- */
+
+void fm_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
+{
+    fm_philox_scalar(ctr, key[0], key[1], out);
+}
+
+void fm_stream_block(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain,
+                     uint32_t block, uint32_t out[4])
+{
+    const fm_seq s = make_seq(seed, epoch, sid);
+    seq_block(&s, domain, block, out);
+}
+
+int fm_bounded(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain, uint32_t block,
+               uint32_t range, uint32_t x, uint32_t *result)
+{
+    /* the retry domains 0x8000 | (domain << 8) | r must fit in 16 bits */
+    if (result == NULL || range == 0 || domain >= 0x80u || sid >= FM_MAX_SID)
+        return FM_ERR_ARG;
+    const fm_seq s = make_seq(seed, epoch, sid);
+    return bounded(&s, domain, block, range, x, result);
+}
+
+/* ---- internal entry points (fm_internal.h) ------------------------------------------------ */
+
+int fm__path_available(int path) { return fm_i_path_available(path); }
+
+int fm__path_best(void) { return fm_i_path_best(); }
+
+const char *fm__path_name(int path)
+{
+    static const char *const names[FM_PATH_COUNT] = {"scalar", "generic", "avx2", "avx512"};
+    return path >= 0 && path < FM_PATH_COUNT ? names[path] : "?";
+}
+
+size_t fm__gen_seq_words(uint32_t nblocks) { return 4 * (size_t)fm_round_blocks(nblocks); }
+
+static fm_philox_base raw_base(const uint32_t key[2], uint32_t c1, uint32_t c2, uint32_t c3)
+{
+    fm_philox_base b;
+    b.k0 = key[0];
+    b.k1 = key[1];
+    b.c1 = c1;
+    b.c2 = c2;
+    b.c3 = c3;
+    return b;
+}
+
+void fm__gen_seq(int path, const uint32_t key[2], uint32_t c1, uint32_t c2, uint32_t c3,
+                 uint32_t first, uint32_t nblocks, uint32_t *out)
+{
+    const fm_philox_base b = raw_base(key, c1, c2, c3);
+    fm_i_gen_seq(fm_i_path_available(path) ? path : FM_ISA_SCALAR, &b, first, nblocks, out);
+}
+
+void fm__gen_gather(int path, const uint32_t key[2], uint32_t c1, uint32_t c2, uint32_t c3,
+                    const uint32_t *blocks, uint32_t n, uint32_t *w0, uint32_t *w1)
+{
+    const fm_philox_base b = raw_base(key, c1, c2, c3);
+    fm_i_gen_gather(fm_i_path_available(path) ? path : FM_ISA_SCALAR, &b, blocks, n, w0, w1);
+}
+
+void fm__bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t, uint64_t *bits)
+{
+    fm_i_bits_lt(fm_i_path_available(path) ? path : FM_ISA_SCALAR, words, ngroups, t, bits);
+}
