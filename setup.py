@@ -85,12 +85,32 @@ class build_ext(_build_ext):
     """
 
     def run(self):
+        # setuptools rebuilds objects only when a source is newer; a stamp holding the flags,
+        # rewritten when they change (or with --force), makes a switch of FASTMASK_DEBUG or
+        # FASTMASK_SANITIZE rebuild the kernels and the bindings
+        clib = self.distribution.get_command_obj("build_clib")
+        clib.ensure_finalized()
+        stamp = os.path.join(clib.build_temp, "fastmask-flags.txt")
+        text = repr(sorted(FLAGS.items())) + "\n"
+        old = None
+        if os.path.exists(stamp):
+            with open(stamp, encoding="utf-8") as f:
+                old = f.read()
+        changed = self.force or old != text
+        if changed:
+            os.makedirs(clib.build_temp, exist_ok=True)
+            with open(stamp, "w", encoding="utf-8") as f:
+                f.write(text)
+        for _, info in clib.libraries:
+            info["obj_deps"] = {"": HEADERS + [stamp]}
+        for ext in self.extensions:
+            ext.depends = list(ext.depends) + [stamp]
         self.run_command("build_clib")
         from Cython.Build import cythonize
 
         # cythonize hands back new Extension objects; keep setuptools' own, with C sources
         for ext, converted in zip(self.extensions, cythonize(
-                self.extensions, compiler_directives=DIRECTIVES, quiet=True)):
+                self.extensions, compiler_directives=DIRECTIVES, quiet=True, force=changed)):
             ext.sources = converted.sources
         super().run()
 
@@ -100,7 +120,6 @@ LIBRARIES = [
         "sources": KERNEL_SOURCES,
         "include_dirs": ["csrc"],
         "cflags": FLAGS["kernels"],
-        "obj_deps": {"": HEADERS},
     }),
 ]
 
