@@ -76,8 +76,9 @@ def check_sdist(root: Path, sdist: Path, version: str) -> None:
     needed = ["pyproject.toml", "setup.py", "README.md", "LICENSE", "MANIFEST.in",
               "fastmask/_core.pyx", "fastmask/_core.pxd", "fastmask/_core.pyi", "fastmask/py.typed"]
     for name in tracked(root):
-        if (name.startswith(("csrc/", "fastmask/"))
-                or name.endswith((".pyi", ".pxd", ".pyx", ".h"))):
+        # the package's files and the C sources (not, e.g., fuzz corpora under csrc/tests)
+        if name.startswith("fastmask/") or (name.startswith("csrc/")
+                                            and name.endswith((".c", ".h"))):
             needed.append(name)
     for name in sorted(set(needed)):
         if name not in have:
