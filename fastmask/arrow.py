@@ -19,8 +19,11 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+
+from ._deps import need
+
+pa = need("pyarrow", "arrow", "fastmask.arrow")
+import pyarrow.compute as pc  # noqa: E402
 
 from ._rows import real_mask
 from .words.flags import flags_from_flat_word_ids

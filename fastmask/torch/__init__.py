@@ -33,9 +33,13 @@ This package imports ``torch`` (the rest of fastmask never does); ``transformers
 imported.
 """
 
-from .collator import MLMCollator
-from .data import EpochCallback, EpochSampler, IndexedDataset, IndexedExample
-from .output import Batch
+from .._deps import need
+
+need("torch", "torch", "fastmask.torch")
+
+from .collator import MLMCollator  # noqa: E402
+from .data import EpochCallback, EpochSampler, IndexedDataset, IndexedExample  # noqa: E402
+from .output import Batch  # noqa: E402
 
 __all__ = [
     "MLMCollator",
