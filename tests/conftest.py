@@ -1,4 +1,11 @@
-"""Shared fixtures: every behavioural test runs against the C core and the pure-Python twin."""
+"""Shared fixtures: every behavioural test runs against the C core and the pure-Python twin.
+
+With ``FASTMASK_NO_SKIPS=1`` (set by .ci/run, where every optional dependency is installed) a
+skipped test fails instead, so a broken module or a missing install cannot hide behind a skip.
+A skip whose reason starts with ``platform:`` (a test for another operating system) is kept.
+"""
+
+import os
 
 import pytest
 
@@ -33,3 +40,19 @@ def random_batch(rng, n=16, lo=0, hi=40, specials=True):
         body = rng.integers(5, VOCAB, size=max(m - 2, 0)).tolist()
         out.append(([CLS] + body + [SEP])[:m] if specials else body)
     return out
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("FASTMASK_NO_SKIPS", "") in ("", "0") or not report.skipped:
+        return
+    if hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if reason.startswith("Skipped: "):
+        reason = reason[len("Skipped: "):]
+    if not reason.startswith("platform:"):
+        report.outcome = "failed"
+        report.longrepr = f"unexpected skip (FASTMASK_NO_SKIPS=1): {reason}"

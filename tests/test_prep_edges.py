@@ -141,7 +141,7 @@ def test_signal_right_after_publishing_reports_the_complete_output(tmp_path, cap
 
 def test_signals_wait_while_the_output_moves():
     if sys.platform == "win32":
-        pytest.skip("POSIX signals")
+        pytest.skip("platform: POSIX signals")
     seen = []
     # start from Python's own handler (an engine started earlier in the run may install another)
     before = signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -163,7 +163,7 @@ OPEN_OUTPUT = ("import os, signal, sys, time; from fastmask.prep.writers import 
 
 def test_next_run_removes_temp_dirs_of_killed_runs(tmp_path, capsys):
     if sys.platform == "win32":
-        pytest.skip("SIGKILL")
+        pytest.skip("platform: SIGKILL")
     out = tmp_path / "o.parquet"
     # a run that is still going keeps its temporary directory
     live = subprocess.Popen([sys.executable, "-c", OPEN_OUTPUT + "time.sleep(60)", str(out)],
