@@ -1094,6 +1094,12 @@ static void fuzz_arguments(fz *r)
     FZ_CHECK(fm__mask_batch_i64_path(FM_PATH_COUNT, &c, &b, 0, 2, ids, lab, att, work, wsb, NULL,
                                      NULL) == FM_ERR_ARG,
              "unknown path accepted");
+    {
+        int32_t i32[8] = {0}, l32[8];
+        FZ_CHECK(fm__mask_batch_i32_path(-1, &c, &b, 0, 2, i32, l32, NULL, work, wsb, NULL,
+                                         NULL) == FM_ERR_ARG,
+                 "unknown path accepted (int32)");
+    }
     /* fm_config_check and fm_workspace_bytes at their edges */
     FZ_CHECK(fm_config_check(NULL) == FM_ERR_ARG, "config_check(NULL)");
     FZ_CHECK(fm_workspace_bytes(-1) == 0 && fm_workspace_bytes(((int64_t)1 << 30) + 1) == 0,
