@@ -1023,7 +1023,7 @@ static void fuzz_arguments(fz *r)
     int64_t ids[8] = {1, 2, 3, 0, 4, 5, 0, 0}, lab[8], att[8];
     size_t wsb = fm_workspace_bytes(4);
     void *work = fz_alloc(wsb, 0);
-    fm_batch b = {2, 4, len, 0, NULL, NULL, sid};
+    fm_batch b = {.rows = 2, .width = 4, .lengths = len, .sample_ids = sid};
     int64_t rb = 0, re = 2;
     const fm_config *cp = &c;
     const fm_batch *bp = &b;
@@ -1187,7 +1187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pub.rc == FM_OK && re - rb >= 2 && fz_below(&r, 2) == 0) {
         /* 3. two row ranges, as the threaded split runs them, on one set of arrays */
         const int64_t mid = rb + 1 + (int64_t)fz_below(&r, (uint64_t)(re - rb - 1));
-        fm_batch b = {B, L, tb.len, lo.left, lo.sm, lo.ws, tb.sid};
+        fm_batch b = {.rows = B, .width = L, .lengths = tb.len, .left = lo.left,
+                      .special_mask = lo.sm, .word_starts = lo.ws, .sample_ids = tb.sid};
         int64_t *ids = fz_alloc(cells * sizeof(int64_t), 0);
         int64_t *lab = fz_alloc(cells * sizeof(int64_t), 0);
         int64_t *att = fz_alloc(cells * sizeof(int64_t), 0);

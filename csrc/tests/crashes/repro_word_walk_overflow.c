@@ -56,7 +56,8 @@ int main(void)
     uint8_t word_starts[L];
     uint64_t sid = 0;
     memset(word_starts, 0, sizeof word_starts); /* one unit: the whole row */
-    fm_batch b = {1, L, &length, 0, NULL, word_starts, &sid};
+    fm_batch b = {.rows = 1, .width = L, .lengths = &length, .word_starts = word_starts,
+                  .sample_ids = &sid};
     const size_t wsb = fm_workspace_bytes(L);
     void *work = malloc(wsb);
 
