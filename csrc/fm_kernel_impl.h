@@ -190,7 +190,9 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(const fm_config *cfg, const F
             if (want_dblk)
                 for (uint32_t k = 0; k < FM_EXPAND; k++)
                     dblk[np + k] = s;
-            if (c3) { /* a unit of more than four tokens */
+            /* a unit of more than four tokens; only a unit start is walked to its end (a bit
+             * inside a unit is discarded, and its walk would write past the picked positions) */
+            if (c3 & starts) {
                 while (FM_CONT(e)) {
                     pos[np + (e - s)] = e;
                     if (want_dblk)
