@@ -285,3 +285,61 @@ def test_collator_unigram():
     allowed = counts > 0
     allowed[list(SPECIALS)] = False
     assert allowed[batch["input_ids"][batch["attention_mask"] == 1].numpy()].all()
+
+
+# ---- the command-line option and its file reader -------------------------------------------
+
+
+def test_cli_counts_file(tmp_path):
+    import argparse
+
+    from fastmask.cli import args as A
+
+    counts = _counts(12)
+    npy = tmp_path / "counts.npy"
+    np.save(npy, counts)
+    txt = tmp_path / "counts.txt"
+    txt.write_text("# id counts\n" + "\n".join(map(str, counts.tolist())) + "\n\n")
+    np.testing.assert_array_equal(A.read_unigram_counts(str(npy)), counts)
+    np.testing.assert_array_equal(A.read_unigram_counts(str(txt)), counts)
+    # the shared option table carries the flag; a parser built from it gives Masker options
+    p = argparse.ArgumentParser()
+    A.add_masking_options(p, ("random_ids", "unigram_counts", "seed"))
+    ns = p.parse_args(["--random-ids", "unigram", "--unigram-counts", str(txt), "--seed", "3"])
+    m = make_masker(fastmask, random_ids=ns.random_ids, unigram_counts=A.unigram_counts(ns),
+                    seed=ns.seed, **ALL_RANDOM)
+    want = make_masker(fastmask, random_ids="unigram", unigram_counts=counts, seed=3,
+                       **ALL_RANDOM)
+    seqs = [[9, 10, 11] * 30]
+    np.testing.assert_array_equal(m(seqs)["input_ids"], want(seqs)["input_ids"])
+    assert A.unigram_counts(p.parse_args([])) is None
+    assert A.FLAG_NAMES["unigram_counts"] == "--unigram-counts"
+
+
+def test_cli_counts_errors(tmp_path):
+    import argparse
+
+    from fastmask.cli import args as A
+
+    bad = tmp_path / "bad.txt"
+    bad.write_text("3\n4\nfive\n")
+    with pytest.raises(A.UsageError, match=r"--unigram-counts: .*bad.txt:3: expected one integer"):
+        A.read_unigram_counts(str(bad))
+    bad.write_text("3\n-4\n")
+    with pytest.raises(A.UsageError, match=r"bad.txt:2: count -4 is negative"):
+        A.read_unigram_counts(str(bad))
+    with pytest.raises(A.UsageError, match="--unigram-counts: cannot read"):
+        A.read_unigram_counts(str(tmp_path / "missing.txt"))
+    floats = tmp_path / "f.npy"
+    np.save(floats, np.ones(5))
+    with pytest.raises(A.UsageError, match="must hold a 1-D integer array"):
+        A.read_unigram_counts(str(floats))
+    with pytest.raises(A.UsageError, match="--random-ids unigram needs --unigram-counts"):
+        A.unigram_counts(argparse.Namespace(random_ids="unigram", unigram_counts=None))
+    with pytest.raises(A.UsageError, match="only used with --random-ids unigram"):
+        A.unigram_counts(argparse.Namespace(random_ids="all", unigram_counts=str(bad)))
+    # a Masker error about the counts reads in flag names
+    short = np.ones(10, dtype=np.int64)
+    with pytest.raises(ValueError) as e:
+        make_masker(fastmask, random_ids="unigram", unigram_counts=short)
+    assert A.flag_message(str(e.value)).startswith("--unigram-counts must have one entry per id")
