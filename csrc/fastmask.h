@@ -97,11 +97,22 @@ typedef struct fm_config {
     /* optional per-vocabulary word table (values 0/1/2, section 6), length vocab_size;
        used when units == FM_UNITS_WORDS and a batch brings no word_starts */
     const uint8_t *word_table;
+    /* optional unigram table (docs/semantics.md section 8): random_cum[i] = sum of the weights of
+       ids 0..i, length vocab_size, non-decreasing, random_cum[vocab_size - 1] = random_range;
+       special ids weigh 0. NULL: random ids are uniform over the ids not in random_skip. With a
+       table, n_random_skip must be 0. */
+    const uint32_t *random_cum;
 } fm_config;
 
 /* Checks a configuration (thresholds, ids, skip list, span cdf, enums, probability in [0, 1]);
- * FM_OK or FM_ERR_ARG. */
+ * FM_OK or FM_ERR_ARG. Runs on every kernel call, so of the unigram table it checks only the
+ * total (the kernel's id search stays inside [0, vocab_size) whatever the table holds). */
 int fm_config_check(const fm_config *cfg);
+
+/* fm_config_check, plus the whole unigram table when there is one: non-decreasing, total =
+ * random_range, no weight on a special id. Meant to be called once, when a configuration is
+ * built (it reads vocab_size entries). */
+int fm_config_check_full(const fm_config *cfg);
 
 /* Bytes of workspace one thread needs to mask rows of up to `width` tokens (0 for a negative
  * width or one above 2^30). The workspace needs no particular alignment. */

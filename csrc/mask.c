@@ -68,9 +68,14 @@ int fm_config_check(const fm_config *cfg)
         if (i > 0 && v <= cfg->random_skip[i - 1])
             return FM_ERR_ARG;
     }
-    if (cfg->random_range == 0 ||
-        (int64_t)cfg->random_range != cfg->vocab_size - cfg->n_random_skip)
+    if (cfg->random_cum != NULL) { /* unigram: R is the total weight, nothing skipped */
+        if (cfg->n_random_skip != 0 || cfg->random_range == 0 ||
+            cfg->random_cum[cfg->vocab_size - 1] != cfg->random_range)
+            return FM_ERR_ARG;
+    } else if (cfg->random_range == 0 ||
+               (int64_t)cfg->random_range != cfg->vocab_size - cfg->n_random_skip) {
         return FM_ERR_ARG;
+    }
     /* span lengths: a cdf on the 2^32 scale, non-decreasing, ending at 2^32 */
     if (cfg->selection == FM_SELECT_SPAN) {
         if (cfg->span_cdf == NULL || cfg->n_span_lengths < 1)
@@ -83,6 +88,23 @@ int fm_config_check(const fm_config *cfg)
         }
         if (cfg->span_cdf[cfg->n_span_lengths - 1] != FM_TWO32)
             return FM_ERR_ARG;
+    }
+    return FM_OK;
+}
+
+int fm_config_check_full(const fm_config *cfg)
+{
+    const int rc = fm_config_check(cfg);
+    if (rc != FM_OK || cfg->random_cum == NULL)
+        return rc;
+    uint32_t prev = 0;
+    for (int64_t i = 0; i < cfg->vocab_size; i++) {
+        const uint32_t c = cfg->random_cum[i];
+        if (c < prev)
+            return FM_ERR_ARG;
+        if (c != prev && (cfg->special_bits[i >> 3] >> (i & 7)) & 1u)
+            return FM_ERR_ARG; /* a special id must never be drawn */
+        prev = c;
     }
     return FM_OK;
 }
@@ -352,6 +374,21 @@ static inline int64_t allowed_id(const int64_t *skip, int64_t n_skip, int64_t r)
     return r + lo;
 }
 
+/* Unigram draw (section 8): the first id i with cum[i] > r, for r < cum[V - 1]. The search
+ * never leaves [0, V), whatever the table holds. */
+static inline int64_t unigram_id(const uint32_t *cum, int64_t V, uint32_t r)
+{
+    int64_t lo = 0, hi = V - 1;
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (cum[mid] > r)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 /*
  * 80/10/10 for the picked positions pos[0..np) (section 8). The decision word of pos[k] is
  * W(ACTION, dblk[k])[0] (dblk == NULL: W(ACTION, pos[k])[0]); a random replacement is
@@ -395,7 +432,10 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
             const int rc = bounded(s, FM_DOMAIN_ACTION, j, cfg->random_range, x, &r);
             if (rc != FM_OK)
                 return rc;
-            rep[base + q] = (int32_t)allowed_id(cfg->random_skip, cfg->n_random_skip, (int64_t)r);
+            rep[base + q] = cfg->random_cum != NULL
+                                ? (int32_t)unigram_id(cfg->random_cum, cfg->vocab_size, r)
+                                : (int32_t)allowed_id(cfg->random_skip, cfg->n_random_skip,
+                                                      (int64_t)r);
         }
     }
     return FM_OK;

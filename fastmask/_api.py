@@ -23,6 +23,7 @@ from ._checks import check_bool as _check_bool
 from ._checks import check_choice as _check_choice
 from ._checks import check_int as _check_int
 from ._checks import check_prob as _check_prob
+from ._checks import int_array as _int_array
 from ._checks import sample_ids_array as _sample_ids_array
 from ._rows import (
     Offsets,
@@ -171,7 +172,9 @@ class Masker:
             ``"exact"`` (BERT's ``create_pretraining_data`` rule) or ``"span"``.
         max_predictions: cap on picked tokens per sequence (BERT's ``max_predictions_per_seq``).
         random_ids: ``"non_special"`` (default) or ``"all"`` (any id in ``[0, vocab_size)``,
-            as Hugging Face does).
+            as Hugging Face does), or ``"unigram"``: non-special ids in proportion to
+            ``unigram_counts`` (fairseq's ``freq_weighted_replacement``).
+        unigram_counts: for ``random_ids="unigram"``: one non-negative integer count per id.
         ignore_index: label of positions that are not predicted (-100).
         seed: 0 <= seed < 2**64. ``None`` draws one from the OS; it is readable as ``.seed``.
         whole_word: pick whole words; boundaries come from per-call ``word_starts``,
@@ -198,7 +201,7 @@ class Masker:
                  span_lengths: Any = "spanbert", padding: str = "longest",
                  max_length: Optional[int] = None, truncation: bool = False,
                  pad_to_multiple_of: Optional[int] = None, padding_side: str = "right",
-                 dtype: Any = "int64", num_threads: int = 1):
+                 dtype: Any = "int64", num_threads: int = 1, unigram_counts: Any = None):
         self.vocab_size = _check_int("vocab_size", vocab_size, 1, C.MAX_VOCAB)
         V = self.vocab_size
         self.mask_token_id = _check_int("mask_token_id", mask_token_id, 0, None)
@@ -228,7 +231,9 @@ class Masker:
         self.selection = _check_choice("selection", selection, tuple(C.SELECTIONS))
         self.max_predictions = _check_int("max_predictions", max_predictions, 0,
                                           (1 << 63) - 1, none_ok=True)
-        self.random_ids = _check_choice("random_ids", random_ids, ("non_special", "all"))
+        self.random_ids = _check_choice("random_ids", random_ids,
+                                        ("non_special", "all", "unigram"))
+        self.unigram_counts = _unigram_counts(unigram_counts, self.random_ids, V)
         self.ignore_index = _check_int("ignore_index", ignore_index, -(1 << 31), (1 << 31) - 1)
         if seed is None:
             seed = int.from_bytes(os.urandom(8), "little")
@@ -286,6 +291,9 @@ class Masker:
         if t_mask + t_random > C.TWO32:
             t_random = C.TWO32 - t_mask
         skip = self.special_ids if self.random_ids == "non_special" else ()
+        cum = None
+        if self.random_ids == "unigram":
+            cum = C.unigram_cumulative(self.unigram_counts, self.special_ids)
         if V - len(skip) < 1:
             raise ValueError("every id is special: no id is left for random replacement")
         return C.KernelConfig(
@@ -296,7 +304,8 @@ class Masker:
             max_predictions=-1 if self.max_predictions is None else self.max_predictions,
             vocab_size=V, mask_id=self.mask_token_id, pad_id=self.layout.pad_token_id,
             ignore_index=self.ignore_index, special_set=frozenset(self.special_ids),
-            random_skip=tuple(skip), random_range=V - len(skip),
+            random_skip=tuple(skip), random_range=V - len(skip) if cum is None else cum[-1],
+            random_cum=cum,
             span_cdf=C.cdf_thresholds(self.span_lengths), word_table=self._word_table)
 
     def _make_core(self):
@@ -502,6 +511,27 @@ class Masker:
                    max_length=lay.max_length, truncation=lay.truncation,
                    pad_to_multiple_of=lay.pad_to_multiple_of, padding_side=lay.padding_side,
                    dtype=lay.dtype, vocab_size=self.vocab_size, **kwargs)
+
+
+def _unigram_counts(counts: Any, random_ids: str, V: int) -> Optional[np.ndarray]:
+    """``unigram_counts=`` checked: given exactly when ``random_ids="unigram"``, one
+    non-negative integer per id; a read-only uint64 copy (the caller's array is not kept)."""
+    if random_ids != "unigram":
+        if counts is not None:
+            raise ValueError('unigram_counts is only used with random_ids="unigram", got '
+                             f"random_ids={random_ids!r}")
+        return None
+    if counts is None:
+        raise ValueError('random_ids="unigram" needs unigram_counts (one count per id)')
+    arr = _int_array("unigram_counts", counts)
+    if arr.shape != (V,):
+        raise ValueError(f"unigram_counts must have one entry per id ({V}), got shape {arr.shape}")
+    if arr.dtype.kind == "i" and V and int(arr.min()) < 0:
+        i = int(np.flatnonzero(arr < 0)[0])
+        raise ValueError(f"unigram_counts[{i}] = {int(arr[i])} is negative")
+    out = arr.astype(np.uint64)
+    out.flags.writeable = False
+    return out
 
 
 def _pad_ids(ids: Rows, out: np.ndarray, left: bool, pad_id: int, hi: int) -> np.ndarray:

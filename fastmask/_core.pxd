@@ -43,6 +43,7 @@ cdef extern from "fastmask.h" nogil:
         const uint64_t *span_cdf
         int32_t n_span_lengths
         const uint8_t *word_table
+        const uint32_t *random_cum
 
     ctypedef struct fm_batch:
         int64_t rows
@@ -59,6 +60,7 @@ cdef extern from "fastmask.h" nogil:
     int fm_bounded(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain, uint32_t block,
                    uint32_t range, uint32_t x, uint32_t *result)
     int fm_config_check(const fm_config *cfg)
+    int fm_config_check_full(const fm_config *cfg)
     size_t fm_workspace_bytes(int64_t width)
     int fm_mask_batch_i64(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
                           int64_t row_end, int64_t *ids, int64_t *labels, int64_t *attention,

@@ -44,11 +44,17 @@ cdef class CoreConfig:
         table = None
         if kc.word_table is not None:
             table = np.frombuffer(kc.word_table, dtype=np.uint8)
-        self._owned = (bits, skip, cdf, table)
+        cum = None
+        if kc.random_cum is not None:
+            cum = np.ascontiguousarray(np.array(kc.random_cum, dtype=np.uint32).reshape(-1))
+            if cum.shape[0] != vocab:
+                raise ValueError("the unigram table must have one entry per id")
+        self._owned = (bits, skip, cdf, table, cum)
         cdef const uint8_t[::1] bits_v = bits
         cdef const int64_t[::1] skip_v = skip
         cdef const uint64_t[::1] cdf_v = cdf
         cdef const uint8_t[::1] table_v
+        cdef const uint32_t[::1] cum_v
         c.seed = kc.seed
         c.epoch = 0
         c.selection = kc.selection
@@ -74,7 +80,12 @@ cdef class CoreConfig:
             c.word_table = &table_v[0] if table_v.shape[0] else NULL
         else:
             c.word_table = NULL
-        if fm_config_check(c) != FM_OK:
+        if cum is not None:
+            cum_v = cum
+            c.random_cum = &cum_v[0]
+        else:
+            c.random_cum = NULL
+        if fm_config_check_full(c) != FM_OK:
             raise ValueError("the C core rejected this configuration")
 
 

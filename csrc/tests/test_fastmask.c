@@ -327,6 +327,7 @@ typedef struct tcfg {
     int64_t *skip;
     uint64_t *cdf;
     uint8_t *table;
+    uint32_t *cum; /* unigram table, or NULL */
 } tcfg;
 
 static void tcfg_free(tcfg *t)
@@ -336,6 +337,7 @@ static void tcfg_free(tcfg *t)
     free(t->skip);
     free(t->cdf);
     free(t->table);
+    free(t->cum);
     memset(t, 0, sizeof *t);
 }
 
@@ -604,7 +606,14 @@ static void ref_mask_row(const fm_config *c, uint64_t sid, const int64_t *ids, i
                 const uint32_t rr =
                     ref_bdraw(&s, FM_DOMAIN_ACTION, (uint32_t)j, c->random_range,
                               ref_word(&s, FM_DOMAIN_ACTION, (uint32_t)j, 1));
-                out[j] = ref_allowed(c->random_skip, c->n_random_skip, rr);
+                if (c->random_cum == NULL) {
+                    out[j] = ref_allowed(c->random_skip, c->n_random_skip, rr);
+                } else { /* the first id whose cumulative weight exceeds rr, by a plain walk */
+                    int64_t id = 0;
+                    while (c->random_cum[id] <= rr)
+                        id++;
+                    out[j] = id;
+                }
             }
             lab[j] = ids[j];
         }
@@ -817,6 +826,9 @@ static void check_batch(rng *r, const tcfg *t, const tbatch *b, int iter)
                         in_skip |= c->random_skip[q] == o;
                     if (o != y && o != c->mask_id)
                         CHECK(!in_skip, "random id %" PRId64 " is in the skip list", o);
+                    if (o != y && o != c->mask_id && c->random_cum != NULL)
+                        CHECK(c->random_cum[o] != (o ? c->random_cum[o - 1] : 0u),
+                              "unigram draw %" PRId64 " has weight 0", o);
                     stat_picked++;
                 } else {
                     CHECK(want_lab[i][j] == c->ignore_index && want_ids[i][j] == y,
@@ -1972,6 +1984,130 @@ static void test_table_flags_match_kernel(void)
 
 /* ---- main ------------------------------------------------------------------------------ */
 
+/* Turns a random configuration into a unigram one: weights in [0, wmax] (0 on S and on about a
+ * third of the ids), at least one non-zero; nothing skipped. 0 when every id is special. */
+static int tcfg_unigram(rng *r, tcfg *t, uint32_t wmax)
+{
+    fm_config *c = &t->c;
+    const int64_t V = c->vocab_size;
+    int64_t free_id = -1;
+    for (int64_t id = 0; id < V && free_id < 0; id++)
+        if (!t->is_special[id])
+            free_id = id;
+    if (free_id < 0)
+        return 0;
+    t->cum = xmalloc((size_t)V * sizeof(uint32_t));
+    uint64_t acc = 0;
+    for (int64_t id = 0; id < V; id++) {
+        uint64_t w = t->is_special[id] || rint_below(r, 3) == 0 ? 0 : rnext(r) % ((uint64_t)wmax + 1);
+        if (id == free_id && w == 0)
+            w = 1;
+        if (acc + w > UINT32_MAX)
+            w = 0;
+        acc += w;
+        t->cum[id] = (uint32_t)acc;
+    }
+    c->random_cum = t->cum;
+    c->n_random_skip = 0;
+    c->random_range = (uint32_t)acc;
+    return 1;
+}
+
+/* random_ids = unigram: kernel == reference, draws follow the weights, bad tables refused */
+static void test_unigram(void)
+{
+    rng r = {29};
+    for (int iter = 0; iter < 300; iter++) {
+        tcfg t;
+        tcfg_random(&r, &t);
+        const uint32_t wmax = iter % 3 == 0 ? 3 : iter % 3 == 1 ? 1000 : UINT32_MAX / 2;
+        if (tcfg_unigram(&r, &t, wmax)) {
+            CHECK(fm_config_check_full(&t.c) == FM_OK, "unigram config valid (iter %d)", iter);
+            tbatch b;
+            tbatch_random(&r, &t, &b, iter % 10 == 0 ? 700 : 90);
+            check_batch(&r, &t, &b, iter);
+            tbatch_free(&b);
+        }
+        tcfg_free(&t);
+    }
+    /* frequencies: V = 8, weights 0 0 1 0 2 3 0 4 (ids 0, 1 special), every token random */
+    enum { V = 8, N = 4000, ROWS = 10 };
+    static const uint32_t w[V] = {0, 0, 1, 0, 2, 3, 0, 4};
+    uint32_t cum[V];
+    uint32_t acc = 0;
+    for (int i = 0; i < V; i++)
+        cum[i] = acc += w[i];
+    uint8_t bits[1] = {0x03};
+    fm_config c;
+    memset(&c, 0, sizeof c);
+    c.seed = 12345;
+    c.t_select = TWO32;
+    c.t_random = TWO32;
+    c.probability = 1.0;
+    c.max_predictions = -1;
+    c.vocab_size = V;
+    c.mask_id = 1;
+    c.ignore_index = -100;
+    c.special_bits = bits;
+    c.random_cum = cum;
+    c.random_range = acc;
+    CHECK(fm_config_check_full(&c) == FM_OK, "unigram config valid");
+    int64_t *ids = xmalloc((size_t)N * ROWS * sizeof(int64_t));
+    int64_t *lab = xmalloc((size_t)N * ROWS * sizeof(int64_t));
+    int64_t lens[ROWS];
+    uint64_t sids[ROWS];
+    for (int i = 0; i < ROWS; i++) {
+        lens[i] = N;
+        sids[i] = (uint64_t)i;
+    }
+    for (int64_t k = 0; k < (int64_t)N * ROWS; k++)
+        ids[k] = 2 + k % 6;
+    fm_batch fb = {ROWS, N, lens, 0, NULL, NULL, sids};
+    const size_t wsb = fm_workspace_bytes(N);
+    void *ws = xmalloc(wsb);
+    CHECK(fm_mask_batch_i64(&c, &fb, 0, ROWS, ids, lab, NULL, ws, wsb, NULL, NULL) == FM_OK,
+          "unigram batch");
+    long seen[V] = {0};
+    for (int64_t k = 0; k < (int64_t)N * ROWS; k++)
+        if (ids[k] >= 0 && ids[k] < V)
+            seen[ids[k]]++;
+    /* chi-square with 3 degrees of freedom below 40 (p < 1e-8 for a correct draw) */
+    double chi2 = 0.0;
+    for (int i = 0; i < V; i++) {
+        if (w[i] == 0) {
+            CHECK(seen[i] == 0, "id %d of weight 0 drawn %ld times", i, seen[i]);
+            continue;
+        }
+        const double e = (double)N * ROWS * w[i] / acc;
+        chi2 += (seen[i] - e) * (seen[i] - e) / e;
+    }
+    CHECK(chi2 < 40.0, "unigram chi-square %.2f", chi2);
+    /* tables the full check refuses; the per-call check looks at the total only */
+    fm_config bad = c;
+    uint32_t cum2[V];
+    memcpy(cum2, cum, sizeof cum);
+    cum2[1] = 1; /* weight on special id 1 */
+    bad.random_cum = cum2;
+    CHECK(fm_config_check_full(&bad) == FM_ERR_ARG, "weight on a special id refused");
+    memcpy(cum2, cum, sizeof cum);
+    cum2[4] = cum2[5] + 1; /* decreasing */
+    CHECK(fm_config_check_full(&bad) == FM_ERR_ARG, "decreasing table refused");
+    bad = c;
+    bad.random_range = acc - 1;
+    CHECK(fm_config_check(&bad) == FM_ERR_ARG, "total != R refused");
+    bad = c;
+    bad.random_range = 0;
+    CHECK(fm_config_check(&bad) == FM_ERR_ARG, "R = 0 refused");
+    int64_t skip1 = 0;
+    bad = c;
+    bad.random_skip = &skip1;
+    bad.n_random_skip = 1;
+    CHECK(fm_config_check(&bad) == FM_ERR_ARG, "table with a skip list refused");
+    free(ids);
+    free(lab);
+    free(ws);
+}
+
 int main(void)
 {
     printf("instruction-set paths:");
@@ -1993,6 +2129,7 @@ int main(void)
     test_kernel_vs_reference();
     test_retries_in_kernel();
     test_rates();
+    test_unigram();
     printf("picked %ld of %ld candidate tokens: %ld mask, %ld random, %ld kept\n", stat_picked,
            stat_cand, stat_mask, stat_rand, stat_keep);
     printf("reference retries: SHUFFLE %ld, SPAN %ld, ACTION %ld; span limit reached %ld times\n",

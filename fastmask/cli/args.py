@@ -14,7 +14,7 @@ __all__ = ["PROG", "UsageError", "positive_int", "nonneg_int", "min_int", "proba
            "seconds", "int_list", "choice_list", "Formatter", "wrap", "add_masking_options",
            "add_vocab_options", "fresh_seed", "resolve_seed", "span_selection", "flag_message",
            "check_writable", "masker_error", "seed_int", "MASKING_OPTIONS", "VOCAB_OPTIONS",
-           "FLAG_NAMES"]
+           "FLAG_NAMES", "read_unigram_counts", "unigram_counts"]
 
 PROG = "fastmask"
 
@@ -160,9 +160,13 @@ MASKING_OPTIONS: Dict[str, Tuple[Tuple[str, ...], Dict[str, Any]]] = {
                              metavar="N", help="at most N picked tokens per sequence"),
     "action": _spec(("--action",), choices=("token", "unit"), default="token",
                     help="decide 80/10/10 per token or per word/span (default: token)"),
-    "random_ids": _spec(("--random-ids",), choices=("non_special", "all"),
+    "random_ids": _spec(("--random-ids",), choices=("non_special", "all", "unigram"),
                         default="non_special",
-                        help="ids random replacements come from (default: non_special)"),
+                        help="ids random replacements come from: non_special, all, or unigram "
+                             "(in proportion to --unigram-counts) (default: non_special)"),
+    "unigram_counts": _spec(("--unigram-counts",), default=None, metavar="FILE",
+                            help="per-id counts for --random-ids unigram: a .npy array or a "
+                                 "text file of one count per line, line i for id i"),
     "seed": _spec(("--seed",), type=seed_int, default=None,
                   help="random seed (default: a fresh one, printed, so --seed repeats a run)"),
     "epoch": _spec(("--epoch",), type=nonneg_int, default=0, help="epoch number (default: 0)"),
@@ -227,6 +231,59 @@ def resolve_seed(args: argparse.Namespace) -> int:
     if getattr(args, "seed", None) is None:
         args.seed = fresh_seed()
     return args.seed
+
+
+def read_unigram_counts(path: str, option: str = "--unigram-counts") -> Any:
+    """The per-id counts in ``path``: a ``.npy`` integer array, or text with one non-negative
+    integer per line (line i for id i; blank lines and ``#`` comments skipped). Problems raise
+    a :class:`UsageError` naming ``option``, the file and the line."""
+    import numpy as np
+
+    try:
+        if path.endswith(".npy"):
+            try:
+                arr = np.load(path, allow_pickle=False)
+            except ValueError as e:
+                raise UsageError(f"{option}: {path!r} is not a NumPy .npy array ({e})") from None
+            if arr.dtype.kind not in "iu" or arr.ndim != 1:
+                raise UsageError(f"{option}: {path!r} must hold a 1-D integer array, got "
+                                 f"dtype {arr.dtype} and shape {arr.shape}")
+            return arr
+        counts = []
+        with open(path, encoding="utf-8") as f:
+            for line_no, line in enumerate(f, 1):
+                text = line.split("#", 1)[0].strip()
+                if not text:
+                    continue
+                try:
+                    v = int(text)
+                except ValueError:
+                    raise UsageError(f"{option}: {path}:{line_no}: expected one integer count, "
+                                     f"got {text!r}") from None
+                if v < 0:
+                    raise UsageError(f"{option}: {path}:{line_no}: count {v} is negative")
+                counts.append(v)
+    except OSError as e:
+        raise UsageError(f"{option}: cannot read {path!r}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{option}: {path!r} is neither a .npy file nor text") from None
+    if counts and max(counts) >= 1 << 64:
+        raise UsageError(f"{option}: {path!r}: counts must be below 2**64")
+    return np.array(counts, dtype=np.uint64)
+
+
+def unigram_counts(args: argparse.Namespace) -> Any:
+    """The counts of ``--unigram-counts FILE`` (``None`` when not given), checked against
+    ``--random-ids``: the Masker option ``unigram_counts``."""
+    path = getattr(args, "unigram_counts", None)
+    random_ids = getattr(args, "random_ids", "non_special")
+    if path is None:
+        if random_ids == "unigram":
+            raise UsageError("--random-ids unigram needs --unigram-counts FILE")
+        return None
+    if random_ids != "unigram":
+        raise UsageError("--unigram-counts is only used with --random-ids unigram")
+    return read_unigram_counts(path)
 
 
 def span_selection(args: argparse.Namespace) -> Tuple[str, str]:

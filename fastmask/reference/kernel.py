@@ -10,6 +10,7 @@ This module is the kernel (random stream, units, selection, replacement, padding
 
 from __future__ import annotations
 
+import bisect
 from numbers import Integral
 from operator import index as _as_int
 from typing import Dict, List, Optional, Sequence, Tuple  # noqa: F401
@@ -431,6 +432,11 @@ def allowed_id(r: int, random_skip: Sequence[int]) -> int:
     return id_
 
 
+def unigram_id(r: int, cum: Sequence[int]) -> int:
+    """The first id ``i`` with ``cum[i] > r``: the unigram draw for ``r < cum[-1]`` (section 8)."""
+    return bisect.bisect_right(cum, r)
+
+
 def replace_and_label(
     cfg: KernelConfig, ids: Sequence[int], picked: Sequence[Unit], draws: SequenceDraws
 ) -> Tuple[List[int], List[int]]:
@@ -454,13 +460,19 @@ def replace_and_label(
                 out[j] = cfg.mask_id
             elif d < t_mask_or_random:
                 r = draws.bounded(DOMAIN_ACTION, j, cfg.random_range, draws.word(DOMAIN_ACTION, j, 1))
-                out[j] = allowed_id(r, cfg.random_skip)
+                if cfg.random_cum is None:
+                    out[j] = allowed_id(r, cfg.random_skip)
+                else:
+                    out[j] = unigram_id(r, cfg.random_cum)
             # otherwise the token keeps y
             labels[j] = y
     return out, labels
 
 
 # ---- configuration checks ----------------------------------------------------------------------
+
+
+_CHECKED_TABLES: Dict[int, KernelConfig] = {}  # configurations whose unigram table was read
 
 
 def check_config(cfg: KernelConfig) -> None:
@@ -481,7 +493,22 @@ def check_config(cfg: KernelConfig) -> None:
     skip = cfg.random_skip
     if any(not 0 <= s < cfg.vocab_size for s in skip) or any(a >= b for a, b in zip(skip, skip[1:])):
         raise ValueError("random_skip must hold sorted, distinct ids in [0, vocab_size)")
-    if cfg.random_range != cfg.vocab_size - len(skip) or cfg.random_range < 1:
+    cum = cfg.random_cum
+    if cum is not None:
+        if skip or len(cum) != cfg.vocab_size or not 1 <= cfg.random_range < TWO32:
+            raise ValueError("a unigram table needs an empty random_skip, one entry per id and "
+                             "a total in [1, 2^32)")
+        if cum[-1] != cfg.random_range:
+            raise ValueError("the unigram table must end at random_range")
+        if _CHECKED_TABLES.get(id(cfg)) is not cfg:  # the full table once per configuration
+            if any(a > b for a, b in zip(cum, cum[1:])):
+                raise ValueError("the unigram table must be non-decreasing")
+            if any(cum[i] != (cum[i - 1] if i else 0) for i in cfg.special_set):
+                raise ValueError("the unigram table gives weight to a special id")
+            if len(_CHECKED_TABLES) > 64:
+                _CHECKED_TABLES.clear()
+            _CHECKED_TABLES[id(cfg)] = cfg
+    elif cfg.random_range != cfg.vocab_size - len(skip) or cfg.random_range < 1:
         raise ValueError("random_range must be vocab_size - len(random_skip) and at least 1")
     if cfg.selection == SELECT_SPAN:
         cdf = cfg.span_cdf
