@@ -288,7 +288,7 @@ def write_static(df, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
         stats = PrepStats(path=out.path, rows=counts["rows"], tokens=counts["ids"],
                           samples=counts["rows"] // k, dupe_factor=k,
                           seconds=time.perf_counter() - t0)
-        out.publish(dict(meta, rows=stats.rows, files=counts["files"]))
+        out.publish(out.build, dict(meta, rows=stats.rows, files=counts["files"]))
     except BaseException:
         out.abort()
         raise
