@@ -98,17 +98,24 @@ def _is_path(data: Any) -> bool:
     return isinstance(data, (str, os.PathLike))
 
 
-def _corpus_ids(corpus, name: str) -> np.ndarray:
-    """The ``name`` column of a Parquet corpus (only that column is read), checked whole."""
+def _check_ids(data, name: str) -> np.ndarray:
+    """The sample ids in column ``name`` of a table or a :class:`~fastmask.parquet.ParquetCorpus`
+    (of which only that column is read), checked over the whole input: a null, negative,
+    too large or repeated id is a ValueError naming the first offending row."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if name not in corpus.schema.names:
+    names = data.schema.names
+    if name not in names:
         raise ValueError(f"sample_id_column: the input has no column {name!r} (columns: "
-                         f"{', '.join(corpus.schema.names)})")
-    parts = [pq.read_table(f, columns=[name]).column(name) for f in corpus.files]
-    return check_sample_ids(pa.chunked_array([c for p in parts for c in p.chunks],
-                                             type=parts[0].type), name, "the input")
+                         f"{', '.join(names)})")
+    if isinstance(data, pa.Table):
+        col = data.column(name)
+    else:
+        parts = [pq.read_table(f, columns=[name]).column(name) for f in data.files]
+        col = pa.chunked_array([c.cast(parts[0].type) for p in parts for c in p.chunks],
+                               type=parts[0].type)
+    return check_sample_ids(col, name, "the input")
 
 
 def iter_static(data: Any, masker, *, dupe_factor: int = 1, column: str = "input_ids",
@@ -165,11 +172,7 @@ class _Plan:
                              f"{', '.join(schema.names)})")
         self.sample_id_column = sample_id_column or "sample_id"
         if sample_id_column is not None:
-            if self.corpus is not None:
-                _corpus_ids(self.corpus, sample_id_column)
-            elif sample_id_column in schema.names:
-                check_sample_ids(table.column(sample_id_column), sample_id_column,
-                                 "the input")
+            _check_ids(self.corpus if self.corpus is not None else table, sample_id_column)
         self.job = CopyJob(masker, schema.names, epochs=range(self.k), column=column,
                            sample_id_column=self.sample_id_column, layout=layout,
                            max_predictions_per_seq=max_predictions_per_seq,
