@@ -1,9 +1,10 @@
 """``fastmask prep``: static masking of a corpus from the command line.
 
-Reads JSON Lines of token ids, a ragged ``.npz``, a saved Hugging Face dataset or raw text (with
-a ``tokenizer.json``), optionally cuts documents into BERT / ALBERT sentence-pair instances
+Reads JSON Lines of token ids, a ragged ``.npz``, a saved Hugging Face dataset, Parquet (a file
+or a directory of shards) or raw text (with a ``tokenizer.json``), optionally cuts documents into BERT / ALBERT sentence-pair instances
 (:mod:`fastmask.instances`), and writes ``--dupe-factor`` masked copies with
-:func:`fastmask.prep.write_static`. The masking and vocabulary options are the ones ``show`` and
+:func:`fastmask.prep.write_static`, or on Ray Data / Spark with ``--engine``
+(:mod:`fastmask.prep.engines`). The masking and vocabulary options are the ones ``show`` and
 ``bench`` use (:mod:`fastmask.cli.args`); vocabulary facts come from :mod:`fastmask.vocab`.
 
 This module imports without pyarrow, datasets or tokenizers, so ``fastmask --help`` lists the
@@ -66,7 +67,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=wrap(DESCRIPTION))
     io = p.add_argument_group("input and output")
     io.add_argument("input", help="JSON Lines of token ids, a ragged .npz (values + offsets), "
-                    "a saved Hugging Face dataset directory, or a text file (with --tokenizer)")
+                    "a saved Hugging Face dataset directory, a Parquet file or directory of "
+                    "shards, or a text file (with --tokenizer)")
     io.add_argument("-o", "--output", required=True,
                     help="a .parquet file, or a directory: a saved Hugging Face dataset, or "
                          "Parquet shards with --output-format parquet")
