@@ -410,7 +410,8 @@ def _run(args, state: _State) -> int:
 
             # read row group by row group by write_static or the engine's workers
             data: Any = args.input
-            names = ParquetCorpus(args.input, column=args.column).schema.names
+            schema = ParquetCorpus(args.input, column=args.column).schema
+            names = schema.names if schema is not None else []
         else:
             data = _read(args, fmt_in, out, tokenizer, nested, seq_len, id_type, progress)
             names = data.column_names
