@@ -1,7 +1,7 @@
 """Corpus-scale static masking: tokens per second of ``fastmask prep`` from Arrow.
 
 The corpus is synthetic (BERT's 30 522-id layout, sequences of up to 128 tokens with the length
-distribution of ``fastmask.benchmarking.synthetic_lengths``), held as an Arrow ``list<int32>``
+distribution of ``fastmask.bench.synthetic_lengths``), held as an Arrow ``list<int32>``
 table, as a tokenized Hugging Face dataset is. Measured, each on 1 and 2 threads:
 
 * ``mask``: :func:`fastmask.prep.iter_static` over the table, nothing written (the masking
@@ -18,8 +18,8 @@ table, as a tokenized Hugging Face dataset is. Measured, each on 1 and 2 threads
   of the corpus read.
 * ``local-pq``, ``ray``, ``spark``: the same job on each engine, from the same corpus stored as
   8 Parquet shards with a stored ``sample_id`` column (the row index) to a directory of
-  Parquet shards (snappy): locally :class:`fastmask.parquet.ParquetCorpus` read into a table
-  and :func:`fastmask.prep.write_static` (threads); ``ray.data.read_parquet`` +
+  Parquet shards (snappy): locally :func:`fastmask.prep.write_static` reading the shards row
+  group by row group, keyed by the stored ids (``sample_id_column``; threads); ``ray.data.read_parquet`` +
   :func:`fastmask.ray.write_static` on a local Ray cluster of 1 or 2 CPUs
   (``ray.init(num_cpus=...)``); ``spark.read.parquet`` + :func:`fastmask.spark.write_static`
   on a ``local[1]`` / ``local[2]`` Spark session. The three write the same rows. The
@@ -62,7 +62,7 @@ def make_table(rows: int, seed: int = 0):
     """A tokenized corpus as an Arrow table with one ``list<int32>`` column ``input_ids``."""
     import pyarrow as pa
 
-    from fastmask import benchmarking as bm
+    from fastmask import bench as bm
 
     src = bm.DataSource.synthetic(seed)
     vals: List[np.ndarray] = []
@@ -155,7 +155,7 @@ def hf_collator():
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerFast
 
-    from fastmask import benchmarking as bm
+    from fastmask import bench as bm
 
     vocab = bm.SyntheticVocab()
     wp = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab.tokens)},
@@ -228,19 +228,15 @@ def _parquet_corpus(table, workdir: str) -> str:
 
 
 def job_local_pq(table, threads: int, workdir: str) -> Callable[[], Any]:
-    import pyarrow as pa
-
-    from fastmask.parquet import ParquetCorpus
     from fastmask.prep import write_static
 
     src = _parquet_corpus(table, workdir)
     m = make_masker()
 
     def run():
-        t = pa.Table.from_batches(list(ParquetCorpus(src).iter_batches()))
-        return write_static(t, os.path.join(workdir, "local-pq"), m, output_format="parquet",
+        return write_static(src, os.path.join(workdir, "local-pq"), m, output_format="parquet",
                             num_threads=threads, shard_size=max(1, table.num_rows // 8),
-                            overwrite=True)
+                            sample_id_column="sample_id", overwrite=True)
 
     return run
 
@@ -345,8 +341,13 @@ except ImportError:  # pragma: no cover - standalone use without pytest
     pytest = None
 
 if pytest is not None and "pytest" in sys.modules and __name__ != "__main__":
-    pytest.importorskip("pytest_benchmark")
     pytest.importorskip("pyarrow")
+
+    # quick mode (benches/conftest.py): tiny corpora, each job called once; the engines' start-up
+    # alone outlasts that (FASTMASK_BENCH_ENGINES=1 runs them anyway; tests/test_prep_engines.py
+    # checks their rows)
+    QUICK = os.environ.get("FASTMASK_BENCH_QUICK", "0") not in ("", "0")
+    ENGINES_IN_QUICK = os.environ.get("FASTMASK_BENCH_ENGINES", "0") not in ("", "0")
 
     _TABLES: Dict[int, Any] = {}
 
@@ -371,8 +372,13 @@ if pytest is not None and "pytest" in sys.modules and __name__ != "__main__":
         if job in ("map", "hf-map", "hf"):
             pytest.importorskip("datasets")
         if job in ("ray", "spark"):
+            if QUICK and not ENGINES_IN_QUICK:
+                pytest.skip("engine start-up is too slow for quick mode "
+                            "(FASTMASK_BENCH_ENGINES=1 runs it)")
             pytest.importorskip({"ray": "ray.data", "spark": "pyspark"}[job])
         rows = 20_000 if job == "hf-map" else 100_000
+        if QUICK:
+            rows = 300
         table = _table(rows)
         fn = JOBS[job](table, threads, workdir)
         fn()  # warm-up (imports, page cache, worker start-up paths)
@@ -449,7 +455,7 @@ def main(argv=None) -> int:
     if root not in sys.path:
         sys.path.insert(0, root)  # run from a checkout without installing
     import fastmask
-    from fastmask import benchmarking as bm
+    from fastmask import bench as bm
 
     threads = [int(x) for x in args.threads.split(",") if x]
     jobs = [j for j in args.jobs.split(",") if j]

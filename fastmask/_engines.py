@@ -1,5 +1,5 @@
-"""What :mod:`fastmask.ray` and :mod:`fastmask.spark` share: the rows of a masked copy, the
-sample-id checks, the output directory and the lazy engine imports.
+"""What :mod:`fastmask.prep`, :mod:`fastmask.ray` and :mod:`fastmask.spark` share: the rows of
+a masked copy, the sample-id checks, the atomic output and the lazy engine imports.
 
 A copy is a pure function of one Arrow batch: :class:`CopyJob` holds the masker and the options
 (it pickles, so an engine ships it to its workers once) and turns an input batch into one output
@@ -16,7 +16,11 @@ import json
 import numbers
 import os
 import shutil
+import signal
+import socket
 import tempfile
+import threading
+from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
@@ -121,13 +125,19 @@ class CopyJob:
 
     def __init__(self, masker, names: Sequence[str], *, epochs: Sequence[int], column: str,
                  sample_id_column: str, layout: str, max_predictions_per_seq: Optional[int],
-                 keep_columns: Sequence[str], variable_lists: bool = False):
+                 keep_columns: Sequence[str], variable_lists: bool = False,
+                 row_index: bool = False):
         from .arrow import LAYOUTS
 
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}, got "
                              f"{layout!r}")
-        for what, name in (("column", column), ("sample_id_column", sample_id_column)):
+        # row_index: the ids are the rows' indices (given to copies()), written as
+        # sample_id_column; otherwise they are read from that input column
+        self.row_index = row_index
+        need = (("column", column),) if row_index else \
+            (("column", column), ("sample_id_column", sample_id_column))
+        for what, name in need:
             if name not in names:
                 raise ValueError(f"{what}: the input has no column {name!r} (columns: "
                                  f"{', '.join(names)})")
@@ -149,7 +159,7 @@ class CopyJob:
         import pyarrow as pa
 
         empty = pa.RecordBatch.from_pylist([], schema=input_schema)
-        self.schema = next(self.copies(empty, "the input schema")).schema
+        self.schema = next(self.copies(empty, "the input schema", start=0)).schema
         return self
 
     def copy(self, rb, ids: np.ndarray, epoch: int, where: str):
@@ -184,12 +194,20 @@ class CopyJob:
             out = out.cast(self.schema)
         return out
 
-    def copies(self, rb, where: Optional[str] = None) -> Iterator[Any]:
-        """The copies of one input batch, one output batch per epoch."""
-        if where is None:
-            where = _describe(rb, self.sample_id_column)
-        ids = check_sample_ids(rb.column(self.sample_id_column), self.sample_id_column, where)
-        for epoch in self.epochs:
+    def copies(self, rb, where: Optional[str] = None, start: Optional[int] = None,
+               epochs: Optional[Sequence[int]] = None) -> Iterator[Any]:
+        """The copies of one input batch, one output batch per epoch (``epochs``, default all
+        of the job's); with ``row_index`` the ids are ``start, start + 1, ...``."""
+        if self.row_index:
+            ids = np.arange(start, start + rb.num_rows, dtype=np.int64)
+            if where is None:
+                where = f"the batch of samples {start} .. {start + rb.num_rows - 1}"
+        else:
+            if where is None:
+                where = _describe(rb, self.sample_id_column)
+            ids = check_sample_ids(rb.column(self.sample_id_column), self.sample_id_column,
+                                   where)
+        for epoch in (self.epochs if epochs is None else epochs):
             yield self.copy(rb, ids, epoch, where)
 
     def metadata(self) -> Dict[str, Any]:
@@ -214,29 +232,140 @@ def is_uri(path: str) -> bool:
     return "://" in str(path)
 
 
-class StagedDirectory:
-    """An output directory written under a hidden temporary name and moved into place whole.
+TMP_SUFFIX = ".fastmask-tmp"
+#: the file in a temporary directory naming the process that owns it
+OWNER_FILE = "owner.json"
 
-    ``build`` is the directory the engine writes into; :meth:`publish` writes ``_fastmask.json``
-    into it and renames it to the output path; :meth:`abort` deletes it. Needs a filesystem
-    that the driver and the workers share (a local disk for a local cluster, NFS, ...).
+
+class OutputError(OSError):
+    """An output path that cannot be created (``fastmask prep`` exits with status 2)."""
+
+
+def _check_parent(path: str) -> str:
+    """The output's parent directory, created if missing; an :class:`OutputError` naming the
+    first component that is a file (or cannot be created)."""
+    parent = os.path.dirname(path)
+    probe = parent
+    while probe and not os.path.exists(probe):
+        up = os.path.dirname(probe)
+        if up == probe:
+            break
+        probe = up
+    if probe and not os.path.isdir(probe):
+        raise OutputError(f"cannot write {path}: {probe} is a file, not a directory")
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create the directory {parent} for {path}: "
+                          f"{e.strerror or e}") from None
+    return parent
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists, owned by someone else (or cannot tell: keep it)
+    return True
+
+
+def _stale_temp_dirs(path: str) -> Iterator[str]:
+    """Temporary directories of earlier runs against ``path`` whose process is gone (on this
+    host). Directories without an owner record are left alone."""
+    parent, base = os.path.split(path)
+    prefix = f".{base}."
+    host = socket.gethostname()
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(TMP_SUFFIX)):
+            continue
+        d = os.path.join(parent, name)
+        try:
+            with open(os.path.join(d, OWNER_FILE), encoding="utf-8") as f:
+                owner = json.load(f)
+            pid, their_host = int(owner["pid"]), str(owner["host"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if their_host == host and pid != os.getpid() and not _alive(pid):
+            yield d
+
+
+@contextmanager
+def signals_held():
+    """SIGINT and SIGTERM wait until the block is done (main thread only), then are delivered
+    as usual, so a move of the output is never cut in half."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got = []
+    old = {}
+
+    def hold(signum, frame):
+        got.append(signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            old[sig] = signal.signal(sig, hold)
+        except (ValueError, OSError):
+            pass
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+        for sig in dict.fromkeys(got):
+            signal.raise_signal(sig)
+
+
+class StagedDirectory:
+    """An output path that only receives complete results.
+
+    Everything (staging files included) is written under a hidden temporary directory next to
+    the output (``.NAME.XXXX.fastmask-tmp``, recording the process that owns it); ``build`` is
+    a directory in it for an engine to write into. :meth:`publish` moves the finished file or
+    directory into place with ``os.replace`` while SIGINT/SIGTERM wait (``published`` is then
+    true) and :meth:`abort` deletes the temporary directory. Opening one removes the temporary
+    directories that dead runs on this host left for the same output (``removed_stale`` lists
+    them). Engines need a filesystem the driver and the workers share (a local disk for a
+    local cluster, NFS, ...).
     """
 
     def __init__(self, path: str, overwrite: bool):
         self.path = os.path.abspath(os.fspath(path))
+        self.published = False
         if os.path.lexists(self.path) and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        parent = os.path.dirname(self.path)
-        os.makedirs(parent, exist_ok=True)
+            raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to "
+                                  "replace it")
+        parent = _check_parent(self.path)
+        self.removed_stale = []
+        for d in _stale_temp_dirs(self.path):
+            shutil.rmtree(d, ignore_errors=True)
+            self.removed_stale.append(d)
         self.tmpdir = tempfile.mkdtemp(prefix=f".{os.path.basename(self.path)}.",
-                                       suffix=".fastmask-tmp", dir=parent)
-        self.build = os.path.join(self.tmpdir, "built")
+                                       suffix=TMP_SUFFIX, dir=parent)
+        with open(os.path.join(self.tmpdir, OWNER_FILE), "w", encoding="utf-8") as f:
+            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, f)
+        self.build = self.scratch("built")
 
-    def publish(self, meta: Dict[str, Any]) -> None:
-        write_marker(self.build, meta)
-        if os.path.lexists(self.path):
-            os.replace(self.path, os.path.join(self.tmpdir, "replaced-output"))
-        os.replace(self.build, self.path)
+    def scratch(self, name: str) -> str:
+        """A path inside the temporary directory."""
+        return os.path.join(self.tmpdir, name)
+
+    def publish(self, built: str, marker: Optional[Dict[str, Any]] = None) -> None:
+        """Moves ``built`` to the output path (after writing ``_fastmask.json`` into it when
+        ``marker`` is given)."""
+        if marker is not None:
+            write_marker(built, marker)
+        with signals_held():
+            if os.path.lexists(self.path):
+                os.replace(self.path, self.scratch("replaced-output"))
+            os.replace(built, self.path)
+            self.published = True
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def abort(self) -> None:

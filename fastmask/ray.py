@@ -166,7 +166,7 @@ def write_static(ds, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
                  keep_columns: Sequence[str] = (), batch_size: int = 4096,
                  compression: Optional[str] = "snappy", overwrite: bool = False,
                  check_unique: bool = False, min_rows_per_file: Optional[int] = None,
-                 **map_batches_args):
+                 _output: Optional[E.StagedDirectory] = None, **map_batches_args):
     """Writes the masked copies of ``ds`` (see :func:`mask_dataset`) as a directory of Parquet
     files; returns a :class:`fastmask.prep.PrepStats`.
 
@@ -192,7 +192,7 @@ def write_static(ds, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
         E.write_marker(path, meta)
         return PrepStats(path=path, dupe_factor=len(job.epochs),
                          seconds=time.perf_counter() - t0)
-    out = E.StagedDirectory(path, overwrite)
+    out = _output or E.StagedDirectory(path, overwrite)
     try:
         masked.write_parquet(out.build, **opts)
         counts = E.footer_counts(out.build, column)
@@ -200,7 +200,7 @@ def write_static(ds, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
         stats = PrepStats(path=out.path, rows=counts["rows"], tokens=counts["ids"],
                           samples=counts["rows"] // k, dupe_factor=k,
                           seconds=time.perf_counter() - t0)
-        out.publish(dict(meta, rows=stats.rows, files=counts["files"]))
+        out.publish(out.build, dict(meta, rows=stats.rows, files=counts["files"]))
     except BaseException:
         out.abort()
         raise

@@ -237,7 +237,8 @@ def write_static(df, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
                  column: str = "input_ids", sample_id_column: str = "sample_id",
                  layout: str = "dense", max_predictions_per_seq: Optional[int] = None,
                  keep_columns: Sequence[str] = (), compression: Optional[str] = "snappy",
-                 overwrite: bool = False, check_unique: bool = False):
+                 overwrite: bool = False, check_unique: bool = False,
+                 _output: Optional[E.StagedDirectory] = None):
     """Writes the masked copies of ``df`` (see :func:`mask_dataframe`) as a directory of
     Parquet files with Spark's writer; returns a :class:`fastmask.prep.PrepStats`.
 
@@ -280,7 +281,7 @@ def write_static(df, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
         E.write_marker(path, meta)
         return PrepStats(path=path, dupe_factor=len(job.epochs),
                          seconds=time.perf_counter() - t0)
-    out = E.StagedDirectory(path, overwrite)
+    out = _output or E.StagedDirectory(path, overwrite)
     try:
         run(out.build)
         counts = E.footer_counts(out.build, column)
@@ -288,7 +289,7 @@ def write_static(df, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
         stats = PrepStats(path=out.path, rows=counts["rows"], tokens=counts["ids"],
                           samples=counts["rows"] // k, dupe_factor=k,
                           seconds=time.perf_counter() - t0)
-        out.publish(dict(meta, rows=stats.rows, files=counts["files"]))
+        out.publish(out.build, dict(meta, rows=stats.rows, files=counts["files"]))
     except BaseException:
         out.abort()
         raise

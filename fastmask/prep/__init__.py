@@ -14,7 +14,8 @@ name; a later run removes the temporary directories of runs that were killed.
 
 The package: :mod:`~fastmask.prep.api` (:func:`write_static`, :func:`iter_static`,
 :func:`as_table`, :class:`PrepStats`), :mod:`~fastmask.prep.readers` (the command's inputs:
-JSON Lines, ragged ``.npz``, saved datasets, raw text with a ``tokenizer.json``),
+JSON Lines, ragged ``.npz``, saved datasets, Parquet, raw text with a ``tokenizer.json``),
+:mod:`~fastmask.prep.engines` (``--engine ray|spark``),
 :mod:`~fastmask.prep.writers` (Parquet / Arrow writers, the atomic output) and
 :mod:`~fastmask.prep.command` (``fastmask prep``). pyarrow is imported when first needed.
 """

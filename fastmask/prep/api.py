@@ -18,15 +18,13 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..cli.args import UsageError
+from .._engines import CopyJob, check_sample_ids
 from .writers import _AtomicOutput, _FileWriter, _Progress, _save_hf
 
 __all__ = ["PrepStats", "iter_static", "write_static", "as_table", "OUTPUT_FORMATS"]
 
 OUTPUT_FORMATS = ("parquet", "hf")
 
-#: Per-row label columns carried into the output when present.
-_LABEL_COLUMNS = ("next_sentence_label", "sentence_order_label")
 
 
 @dataclass
@@ -91,101 +89,124 @@ def _check_positive(name: str, value: Any) -> int:
     return int(value)
 
 
-def _static_batch(rb, start: int, copy: int, masker, column: str, layout: str,
-                  max_predictions_per_seq: Optional[int], carry: Sequence[str]):
+def _static_batch(job: CopyJob, rb, start: int, copy: int, where: str):
     """One output record batch: copy ``copy`` of the rows ``start ..`` of ``rb``."""
+    return next(job.copies(rb, where, start=start, epochs=[copy]))
+
+
+def _is_path(data: Any) -> bool:
+    return isinstance(data, (str, os.PathLike))
+
+
+def _check_ids(data, name: str) -> np.ndarray:
+    """The sample ids in column ``name`` of a table or a :class:`~fastmask.parquet.ParquetCorpus`
+    (of which only that column is read), checked over the whole input: a null, negative,
+    too large or repeated id is a ValueError naming the first offending row."""
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    from ..arrow import mask_batch
-
-    try:
-        masked = mask_batch(rb, start, masker=masker, epoch=copy, column=column, layout=layout,
-                            max_predictions_per_seq=max_predictions_per_seq, keep_columns=False)
-    except ValueError as e:
-        raise ValueError(f"in the batch of samples {start} .. {start + rb.num_rows - 1} "
-                         f"(rows are counted from the batch start): {e}") from None
-    n = rb.num_rows
-    names = ["sample_id", "copy"]
-    arrays = [pa.array(np.arange(start, start + n, dtype=np.int64)),
-              pa.array(np.full(n, copy, dtype=np.int32))]
-    for name in masked.column_names:
-        if name == "special_tokens_mask":
-            continue
-        names.append(name)
-        arrays.append(masked.column(name))
-    for name in carry:
-        if name not in names:
-            names.append(name)
-            arrays.append(rb.column(name))
-    return pa.RecordBatch.from_arrays(arrays, names=names)
-
-
-def _carried_columns(table, column: str, keep_columns: Sequence[str]) -> List[str]:
-    names = table.column_names
-    missing = [c for c in keep_columns if c not in names]
-    if missing:
-        raise UsageError(f"keep_columns: no column {missing[0]!r} in the input (columns: "
+    names = data.schema.names
+    if name not in names:
+        raise ValueError(f"sample_id_column: the input has no column {name!r} (columns: "
                          f"{', '.join(names)})")
-    carry = [c for c in ("token_type_ids",) + _LABEL_COLUMNS if c in names]
-    carry += [c for c in keep_columns if c not in carry and c != column]
-    return carry
+    if isinstance(data, pa.Table):
+        col = data.column(name)
+    else:
+        parts = [pq.read_table(f, columns=[name]).column(name) for f in data.files]
+        col = pa.chunked_array([c.cast(parts[0].type) for p in parts for c in p.chunks],
+                               type=parts[0].type)
+    return check_sample_ids(col, name, "the input")
 
 
 def iter_static(data: Any, masker, *, dupe_factor: int = 1, column: str = "input_ids",
                 layout: str = "dense", max_predictions_per_seq: Optional[int] = None,
                 keep_columns: Sequence[str] = (), batch_size: int = 4096,
-                num_threads: int = 1) -> Iterator[Any]:
+                num_threads: int = 1, sample_id_column: Optional[str] = None) -> Iterator[Any]:
     """Yields the ``dupe_factor`` masked copies of ``data`` as Arrow record batches, in order.
 
-    Copy ``j`` of row ``i`` (sample id ``i``, the row's index in ``data``) is masked with
-    ``epoch=j``. Each batch has ``sample_id`` and ``copy`` columns, the masked columns of
+    ``data`` is anything :func:`write_static` reads (a table, or the path of a Parquet file or
+    directory of shards). Copy ``j`` of a row is masked with ``epoch=j`` and the row's sample
+    id: its index in ``data``, or its value in ``sample_id_column``. Each batch has the id
+    column (``sample_id``, or ``sample_id_column``) and ``copy``, the masked columns of
     :func:`fastmask.arrow.mask_batch` (``layout`` ``"dense"`` or ``"sparse"``), and the input's
     ``token_type_ids`` and NSP/SOP label columns when present, plus ``keep_columns``.
     ``num_threads`` batches are masked at once; the output does not depend on it.
     """
-    for rb, _ in _iter_static(as_table(data), masker, dupe_factor, column, layout,
-                              max_predictions_per_seq, keep_columns, batch_size, num_threads):
-        yield rb
+    plan = _Plan(data, masker, dupe_factor, column, layout, max_predictions_per_seq,
+                 keep_columns, batch_size, sample_id_column)
+    for results in _ordered(plan, _check_positive("num_threads", num_threads),
+                            threading.Event()):
+        for rb, _ in results:
+            yield rb
 
 
 class _Plan:
-    """The work of a static-masking run: (copy, batch) jobs in output order."""
+    """The work of a static-masking run: (copy, unit) jobs in output order. A unit is a batch
+    of an in-memory table, or a row group of a Parquet corpus (read when its job runs)."""
 
-    def __init__(self, table, masker, dupe_factor, column, layout, max_predictions_per_seq,
-                 keep_columns, batch_size):
-        from ..arrow import LAYOUTS
+    def __init__(self, data, masker, dupe_factor, column, layout, max_predictions_per_seq,
+                 keep_columns, batch_size, sample_id_column=None):
+        from ..parquet import ParquetCorpus
 
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}, got "
-                             f"{layout!r}")
         self.k = _check_positive("dupe_factor", dupe_factor)
-        batch_size = _check_positive("batch_size", batch_size)
-        if column not in table.column_names:
-            raise ValueError(f"the input has no column {column!r} (columns: "
-                             f"{', '.join(table.column_names)})")
-        self.table = table
-        self.masker = masker
+        self.batch_size = _check_positive("batch_size", batch_size)
         self.column = column
-        self.layout = layout
-        self.max_predictions_per_seq = max_predictions_per_seq
-        self.carry = _carried_columns(table, column, keep_columns)
-        self.batches = [b for b in table.to_batches(max_chunksize=batch_size) if b.num_rows]
-        self.starts = np.zeros(len(self.batches) + 1, dtype=np.int64)
-        np.cumsum([b.num_rows for b in self.batches], out=self.starts[1:])
-        self.tokens = [_total_tokens(b, column) for b in self.batches]
-        self.jobs = [(j, b) for j in range(self.k) for b in range(len(self.batches))]
-        self.tokens_per_copy = int(sum(self.tokens))
+        self.corpus = None
+        if _is_path(data):
+            self.corpus = ParquetCorpus(os.fspath(data), column=column)
+            schema = self.corpus.schema
+            self.units: List[Any] = list(self.corpus.pieces)
+            self.rows = [p.num_rows for p in self.units]
+            self.starts = [p.start for p in self.units]
+            self.num_rows = self.corpus.num_rows
+        else:
+            table = as_table(data)
+            schema = table.schema
+            self.units = [b for b in table.to_batches(max_chunksize=self.batch_size)
+                          if b.num_rows]
+            self.rows = [b.num_rows for b in self.units]
+            self.starts = [0] + list(np.cumsum(self.rows[:-1], dtype=np.int64))
+            self.num_rows = table.num_rows
+        if column not in schema.names:
+            raise ValueError(f"the input has no column {column!r} (columns: "
+                             f"{', '.join(schema.names)})")
+        self.sample_id_column = sample_id_column or "sample_id"
+        if sample_id_column is not None:
+            _check_ids(self.corpus if self.corpus is not None else table, sample_id_column)
+        self.job = CopyJob(masker, schema.names, epochs=range(self.k), column=column,
+                           sample_id_column=self.sample_id_column, layout=layout,
+                           max_predictions_per_seq=max_predictions_per_seq,
+                           keep_columns=keep_columns, row_index=sample_id_column is None)
+        self.job.bind(schema)
+        self.jobs = [(j, u) for j in range(self.k) for u in range(len(self.units))]
+        self.tokens_per_copy = None if self.corpus is not None else \
+            sum(_total_tokens(b, column) for b in self.units)
 
-    def run(self, job) -> Tuple[Any, int]:
-        """(the output batch of a job, the number of input tokens it was made from)."""
-        j, b = job
-        rb = self.batches[b]
-        return (_static_batch(rb, int(self.starts[b]), j, self.masker, self.column, self.layout,
-                              self.max_predictions_per_seq, self.carry), self.tokens[b])
+    def _batches(self, u: int) -> Iterator[Tuple[Any, int]]:
+        if self.corpus is None:
+            yield self.units[u], int(self.starts[u])
+            return
+        start = self.starts[u]
+        for rb in self.corpus.read_piece(self.units[u], self.batch_size):
+            yield rb, start
+            start += rb.num_rows
+
+    def run(self, job) -> List[Tuple[Any, int]]:
+        """The output batches of a job, each with the number of input tokens it was made
+        from."""
+        j, u = job
+        out = []
+        for rb, start in self._batches(u):
+            if not rb.num_rows:
+                continue
+            where = (f"the batch of samples {start} .. {start + rb.num_rows - 1} (rows are "
+                     "counted from the batch start)")
+            out.append((_static_batch(self.job, rb, start, j, where),
+                        _total_tokens(rb, self.column)))
+        return out
 
     def empty_schema(self):
-        return _empty_output_schema(self.table, self.masker, self.column, self.layout,
-                                    self.max_predictions_per_seq, self.carry)
+        return self.job.schema
 
     def shards(self, shard_size: int) -> List[List[Tuple[int, int]]]:
         """Consecutive jobs grouped into shards of at most ``shard_size`` rows (>= 1 job)."""
@@ -193,7 +214,7 @@ class _Plan:
         cur: List[Tuple[int, int]] = []
         rows = 0
         for job in self.jobs:
-            n = self.batches[job[1]].num_rows
+            n = self.rows[job[1]]
             if cur and rows + n > shard_size:
                 out.append(cur)
                 cur, rows = [], 0
@@ -204,7 +225,7 @@ class _Plan:
         return out
 
 
-def _ordered(plan: _Plan, num_threads: int, stop: threading.Event) -> Iterator[Tuple[Any, int]]:
+def _ordered(plan: _Plan, num_threads: int, stop: threading.Event) -> Iterator[Any]:
     """Runs the jobs of ``plan`` on ``num_threads`` threads; yields results in job order."""
     jobs = plan.jobs
     if num_threads == 1 or len(jobs) <= 1:
@@ -228,24 +249,6 @@ def _ordered(plan: _Plan, num_threads: int, stop: threading.Event) -> Iterator[T
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _iter_static(table, masker, dupe_factor, column, layout, max_predictions_per_seq,
-                 keep_columns, batch_size, num_threads) -> Iterator[Tuple[Any, int]]:
-    plan = _Plan(table, masker, dupe_factor, column, layout, max_predictions_per_seq,
-                 keep_columns, batch_size)
-    yield from _ordered(plan, _check_positive("num_threads", num_threads), threading.Event())
-
-
-def _empty_output_schema(table, masker, column, layout, max_predictions_per_seq, carry):
-    """The output schema of a table without rows."""
-    import pyarrow as pa
-
-    t = table.slice(0, 0)
-    rb = pa.RecordBatch.from_arrays([c.combine_chunks() if c.num_chunks != 1 else c.chunk(0)
-                                     for c in t.columns], names=t.column_names)
-    return _static_batch(rb, 0, 0, masker, column, layout, max_predictions_per_seq,
-                         carry).schema
 
 
 def _total_tokens(table, column: str) -> int:
@@ -272,11 +275,12 @@ def _write_sequential(plan: _Plan, writer: _FileWriter, num_threads: int, prog: 
     stop = threading.Event()
     gen = _ordered(plan, num_threads, stop)
     try:
-        for rb, n_in in gen:
-            writer.write(rb)
-            stats.rows += rb.num_rows
-            stats.tokens += n_in
-            prog.update(n_in)
+        for results in gen:
+            for rb, n_in in results:
+                writer.write(rb)
+                stats.rows += rb.num_rows
+                stats.tokens += n_in
+                prog.update(n_in)
     finally:
         gen.close()
     writer.close(None if writer.schema is not None else plan.empty_schema())
@@ -297,12 +301,12 @@ def _write_shards(plan: _Plan, directory: str, shard_size: int, num_threads: int
         for job in shards[s]:
             if stop.is_set():
                 return
-            rb, n_in = plan.run(job)
-            w.write(rb)
-            with lock:
-                stats.rows += rb.num_rows
-                stats.tokens += n_in
-            prog.update(n_in)
+            for rb, n_in in plan.run(job):
+                w.write(rb)
+                with lock:
+                    stats.rows += rb.num_rows
+                    stats.tokens += n_in
+                prog.update(n_in)
         w.close(None if w.schema is not None else plan.empty_schema())
 
     if num_threads == 1 or len(shards) == 1:
@@ -327,12 +331,15 @@ def write_static(data: Any, output: str, masker, *, dupe_factor: int = 1,
                  progress: bool = False, overwrite: bool = False,
                  compression: Optional[str] = "snappy",
                  metadata: Optional[Dict[str, Any]] = None,
+                 sample_id_column: Optional[str] = None,
                  _output: Optional[_AtomicOutput] = None) -> PrepStats:
     """Writes ``dupe_factor`` differently masked copies of ``data`` to ``output``.
 
     Args:
-        data: a ``pyarrow.Table``, a ``datasets.Dataset``, :class:`~fastmask.instances.Instances`
-            or a dict of columns, with a ``list<int>`` token-id column (and optionally
+        data: a ``pyarrow.Table``, a ``datasets.Dataset``, :class:`~fastmask.instances.Instances`,
+            a dict of columns, or the path of a Parquet file or directory of shards (read
+            row group by row group, in the order of :mod:`fastmask.parquet`, never whole), with
+            a list-of-integers token-id column (and optionally
             ``special_tokens_mask``, ``token_type_ids``, ``word_ids`` / ``word_starts``,
             ``next_sentence_label`` / ``sentence_order_label``).
         output: where to write. With ``output_format="parquet"`` a path ending in
@@ -340,8 +347,12 @@ def write_static(data: Any, output: str, masker, *, dupe_factor: int = 1,
             (``part-00000.parquet``, ... in row order) written in parallel; with ``"hf"`` a
             directory for ``datasets.load_from_disk``.
         masker: the configured :class:`fastmask.Masker`.
-        dupe_factor: number of copies ``k``; copy ``j`` of row ``i`` is masked with
-            ``epoch=j`` and sample id ``i``. Rows come copy by copy.
+        dupe_factor: number of copies ``k``; copy ``j`` of a row is masked with ``epoch=j``
+            and the row's sample id. Rows come copy by copy.
+        sample_id_column: an integer input column holding each row's sample id (unique,
+            ``0 <= id < 2**48``; a repeated or negative id is a ``ValueError`` naming the first
+            offending row), written to the output under the same name. Default: the row's
+            index in ``data``, written as ``sample_id``.
         output_format: ``"parquet"`` or ``"hf"``; ``*.parquet`` paths default to Parquet,
             others to ``"hf"``.
         layout, max_predictions_per_seq: ``"dense"`` (``input_ids``, ``labels``) or ``"sparse"``
@@ -365,16 +376,14 @@ def write_static(data: Any, output: str, masker, *, dupe_factor: int = 1,
         raise ValueError(f"output_format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
     num_threads = _check_positive("num_threads", num_threads)
     shard_size = _check_positive("shard_size", shard_size if shard_size is not None else 1 << 18)
-    table = as_table(data)
-    plan = _Plan(table, masker, dupe_factor, column, layout, max_predictions_per_seq,
-                 keep_columns, batch_size)
-    meta = {"seed": masker.seed, "dupe_factor": plan.k, "layout": layout,
-            "masker": repr(masker),
-            "copies": "copy j of sample i is masked with epoch j and sample id i"}
+    plan = _Plan(data, masker, dupe_factor, column, layout, max_predictions_per_seq,
+                 keep_columns, batch_size, sample_id_column)
+    meta = dict(plan.job.metadata(), engine="local")
     meta.update(metadata or {})
     out = _output or _AtomicOutput(output, overwrite)
-    stats = PrepStats(path=out.path, samples=table.num_rows, dupe_factor=plan.k)
-    prog = _Progress(progress, plan.tokens_per_copy * plan.k, "masking")
+    stats = PrepStats(path=out.path, samples=plan.num_rows, dupe_factor=plan.k)
+    total = None if plan.tokens_per_copy is None else plan.tokens_per_copy * plan.k
+    prog = _Progress(progress, total, "masking")
     t0 = time.perf_counter()
     try:
         if fmt == "parquet" and not output.lower().endswith((".parquet", ".pq")):

@@ -1,9 +1,10 @@
 """``fastmask prep``: static masking of a corpus from the command line.
 
-Reads JSON Lines of token ids, a ragged ``.npz``, a saved Hugging Face dataset or raw text (with
-a ``tokenizer.json``), optionally cuts documents into BERT / ALBERT sentence-pair instances
+Reads JSON Lines of token ids, a ragged ``.npz``, a saved Hugging Face dataset, Parquet (a file
+or a directory of shards) or raw text (with a ``tokenizer.json``), optionally cuts documents into BERT / ALBERT sentence-pair instances
 (:mod:`fastmask.instances`), and writes ``--dupe-factor`` masked copies with
-:func:`fastmask.prep.write_static`. The masking and vocabulary options are the ones ``show`` and
+:func:`fastmask.prep.write_static`, or on Ray Data / Spark with ``--engine``
+(:mod:`fastmask.prep.engines`). The masking and vocabulary options are the ones ``show`` and
 ``bench`` use (:mod:`fastmask.cli.args`); vocabulary facts come from :mod:`fastmask.vocab`.
 
 This module imports without pyarrow, datasets or tokenizers, so ``fastmask --help`` lists the
@@ -22,6 +23,7 @@ import threading
 from typing import Any, Dict, Optional, Sequence
 
 from .api import OUTPUT_FORMATS
+from .engines import ENGINES
 from .readers import INPUT_FORMATS
 from ..cli.args import (Formatter, UsageError, add_masking_options, add_vocab_options,
                         flag_message, positive_int, probability, resolve_seed, seed_int,
@@ -65,7 +67,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=wrap(DESCRIPTION))
     io = p.add_argument_group("input and output")
     io.add_argument("input", help="JSON Lines of token ids, a ragged .npz (values + offsets), "
-                    "a saved Hugging Face dataset directory, or a text file (with --tokenizer)")
+                    "a saved Hugging Face dataset directory, a Parquet file or directory of "
+                    "shards, or a text file (with --tokenizer)")
     io.add_argument("-o", "--output", required=True,
                     help="a .parquet file, or a directory: a saved Hugging Face dataset, or "
                          "Parquet shards with --output-format parquet")
@@ -75,6 +78,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     help="output format (default: parquet for *.parquet, else hf)")
     io.add_argument("--column", default="input_ids",
                     help="token-id column of the input (default: %(default)s)")
+    io.add_argument("--sample-id-column", default=None, metavar="NAME",
+                    help="integer input column holding each row's sample id (unique, >= 0; "
+                         "written to the output); default: the row index, as sample_id")
     io.add_argument("--split", default=None, help="split of a saved DatasetDict")
     io.add_argument("--keep-columns", default="", metavar="NAMES",
                     help="more input columns to copy into the output (comma-separated)")
@@ -117,6 +123,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     help="cut sequences longer than --max-seq-length instead of failing")
     mk.add_argument("--pad", action="store_true",
                     help="pad every row to --max-seq-length (adds attention_mask)")
+
+    en = p.add_argument_group("engines")
+    en.add_argument("--engine", choices=ENGINES, default="local",
+                    help="run the job here (local) or on Ray Data / Spark, which write a "
+                         "directory of Parquet files with the same rows (default: local)")
+    en.add_argument("--ray-address", default=None, metavar="ADDR",
+                    help="Ray cluster to join (default: $RAY_ADDRESS, else a local cluster)")
+    en.add_argument("--spark-master", default="local[*]", metavar="URL",
+                    help="Spark master (default: %(default)s)")
 
     pr = p.add_argument_group("sentence-pair instances")
     pr.add_argument("--instances", choices=("nsp", "sop", "single"), default=None,
@@ -286,6 +301,8 @@ def _read(args, fmt_in: str, out, tokenizer, nested: bool, seq_len, id_type, pro
         return readers._read_npz(args.input, args.column, nested)
     if fmt_in == "hf":
         return readers._read_hf(args.input, args.split)
+    if fmt_in == "parquet":
+        return readers._read_parquet(args.input, args.column)
     return readers._read_text(args.input, tokenizer, nested, args.whole_word, seq_len,
                               _IpcStage(out.scratch("input.arrow")), id_type, progress)
 
@@ -340,6 +357,7 @@ def _instances(args, table, column: str, facts, seed: int, seq_len: Any, out, th
 
 def _run(args, state: _State) -> int:
     from .api import _guess_format, write_static
+    from .engines import check_engine, run_engine
     from .readers import _id_type, _input_format
 
     _require("pyarrow", "fastmask prep")
@@ -352,7 +370,9 @@ def _run(args, state: _State) -> int:
     if not os.path.exists(args.input):
         raise FileNotFoundError(f"no such input: {args.input}")
     fmt_in = _input_format(args.input, args.input_format)
-    fmt_out = args.output_format or _guess_format(args.output)
+    check_engine(args.engine, args.output, args.output_format)
+    fmt_out = args.output_format or ("parquet" if args.engine != "local" else
+                                     _guess_format(args.output))
     if "hf" in (fmt_in, fmt_out):
         _require("datasets", "a saved Hugging Face dataset")
     tokenizer = None
@@ -385,12 +405,26 @@ def _run(args, state: _State) -> int:
         print(f"fastmask prep: removed {n} left by earlier runs that did not finish",
               file=sys.stderr)
     try:
-        table = _read(args, fmt_in, out, tokenizer, nested, seq_len, id_type, progress)
+        if fmt_in == "parquet" and not nested:
+            from ..parquet import ParquetCorpus
+
+            # read row group by row group by write_static or the engine's workers
+            data: Any = args.input
+            schema = ParquetCorpus(args.input, column=args.column).schema
+            names = schema.names if schema is not None else []
+        else:
+            data = _read(args, fmt_in, out, tokenizer, nested, seq_len, id_type, progress)
+            names = data.column_names
         column = args.column if fmt_in != "text" else "input_ids"
-        if column not in table.column_names:
+        if column not in names:
             raise UsageError(f"the input has no column {column!r} (columns: "
-                             f"{', '.join(table.column_names)})")
-        has_words = any(c in table.column_names for c in ("word_starts", "word_ids"))
+                             f"{', '.join(names)})")
+        missing = [c for c in keep + [args.sample_id_column or column] if c not in names]
+        if missing:
+            what = "--keep-columns" if missing[0] in keep else "--sample-id-column"
+            raise UsageError(f"{what}: no column {missing[0]!r} in the input (columns: "
+                             f"{', '.join(names)})")
+        has_words = any(c in names for c in ("word_starts", "word_ids"))
         word_table = None
         if args.whole_word and not has_words:
             if tokenizer is None:
@@ -399,19 +433,29 @@ def _run(args, state: _State) -> int:
             word_table = tokenizer
         extra: Dict[str, Any] = {"input": os.path.abspath(args.input), "input_format": fmt_in}
         if nested:
-            table = _instances(args, table, column, facts, seed, seq_len, out, threads,
-                               progress, id_type, extra)
+            data = _instances(args, data, column, facts, seed, seq_len, out, threads,
+                              progress, id_type, extra)
         masker = _make_masker(masker_kw, args.whole_word, word_table)
         extra["masker_options"] = {k: v for k, v in masker_kw.items() if k != "num_threads"}
         extra["masker_options"]["whole_word"] = args.whole_word
-        stats = write_static(table, args.output, masker, dupe_factor=args.dupe_factor,
-                             output_format=fmt_out, column=column, layout=args.layout,
-                             max_predictions_per_seq=args.max_predictions_per_seq,
-                             keep_columns=keep, batch_size=args.batch_size,
-                             num_threads=threads, shard_size=args.shard_size,
-                             progress=progress, metadata=extra, _output=out,
-                             compression=None if args.compression == "none" else
-                             args.compression)
+        compression = None if args.compression == "none" else args.compression
+        if args.engine != "local":
+            stats = run_engine(args.engine, data, args.output, masker, out, column=column,
+                               sample_id_column=args.sample_id_column,
+                               dupe_factor=args.dupe_factor, layout=args.layout,
+                               max_predictions_per_seq=args.max_predictions_per_seq,
+                               keep_columns=keep, batch_size=args.batch_size,
+                               compression=compression, overwrite=args.overwrite,
+                               ray_address=args.ray_address, spark_master=args.spark_master)
+        else:
+            stats = write_static(data, args.output, masker, dupe_factor=args.dupe_factor,
+                                 output_format=fmt_out, column=column, layout=args.layout,
+                                 max_predictions_per_seq=args.max_predictions_per_seq,
+                                 keep_columns=keep, batch_size=args.batch_size,
+                                 num_threads=threads, shard_size=args.shard_size,
+                                 progress=progress, metadata=extra, _output=out,
+                                 compression=compression,
+                                 sample_id_column=args.sample_id_column)
     except BaseException:
         out.abort()
         raise

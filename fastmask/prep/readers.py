@@ -14,7 +14,7 @@ from .writers import _IpcStage
 
 __all__ = ["INPUT_FORMATS"]
 
-INPUT_FORMATS = ("jsonl", "npz", "hf", "text")
+INPUT_FORMATS = ("jsonl", "npz", "hf", "text", "parquet")
 
 # command-line inputs
 
@@ -24,7 +24,9 @@ def _input_format(path: str, fmt: Optional[str]) -> str:
         return fmt
     low = path.lower()
     if os.path.isdir(path):
-        return "hf"
+        return "parquet" if _parquet_dir(path) else "hf"
+    if low.endswith((".parquet", ".pq")):
+        return "parquet"
     if low.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".json")):
         return "jsonl"
     if low.endswith(".npz"):
@@ -34,6 +36,31 @@ def _input_format(path: str, fmt: Optional[str]) -> str:
     raise UsageError(f"cannot tell the format of {path}; pass --input-format "
                      f"({', '.join(INPUT_FORMATS)})")
 
+
+
+def _parquet_dir(path: str) -> bool:
+    """A directory of Parquet shards (not a saved Hugging Face dataset)."""
+    from ..parquet import parquet_files
+
+    if any(os.path.exists(os.path.join(path, f))
+           for f in ("dataset_info.json", "state.json", "dataset_dict.json")):
+        return False
+    try:
+        return bool(parquet_files(path))
+    except OSError:
+        return False
+
+
+def _read_parquet(path: str, column: str):
+    """A Parquet corpus as a table (for --instances and the engines' in-memory inputs)."""
+    import pyarrow as pa
+
+    from ..parquet import ParquetCorpus
+
+    corpus = ParquetCorpus(path, column=column)
+    batches = [rb if rb.schema.equals(corpus.schema) else rb.cast(corpus.schema)
+               for rb in corpus.iter_batches()]
+    return pa.Table.from_batches(batches, schema=corpus.schema)
 
 
 def _id_type(vocab_size: Optional[int]):

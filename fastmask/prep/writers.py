@@ -10,14 +10,13 @@ the temporary directories of runs that died (``kill -9``, a crash) without clean
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import tempfile
 import threading
-from contextlib import contextmanager
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Optional
+
+# the atomic output is shared with the Ray and Spark writers
+from .._engines import TMP_SUFFIX, OutputError  # noqa: F401
+from .._engines import StagedDirectory as _AtomicOutput  # noqa: F401
+from .._engines import signals_held as _signals_held  # noqa: F401
 
 __all__ = ["OutputError", "TMP_SUFFIX"]
 
@@ -74,140 +73,8 @@ class _FileWriter:
             self._sink.close()
 
 
-TMP_SUFFIX = ".fastmask-tmp"
-#: the file in a temporary directory naming the process that owns it
-OWNER_FILE = "owner.json"
-
-
-class OutputError(OSError):
-    """An output path that cannot be created (``fastmask prep`` exits with status 2)."""
-
-
-def _check_parent(path: str) -> str:
-    """The output's parent directory, created if missing; an :class:`OutputError` naming the
-    first component that is a file (or cannot be created)."""
-    parent = os.path.dirname(path)
-    probe = parent
-    while probe and not os.path.exists(probe):
-        up = os.path.dirname(probe)
-        if up == probe:
-            break
-        probe = up
-    if probe and not os.path.isdir(probe):
-        raise OutputError(f"cannot write {path}: {probe} is a file, not a directory")
-    try:
-        os.makedirs(parent, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"cannot create the directory {parent} for {path}: "
-                          f"{e.strerror or e}") from None
-    return parent
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists, owned by someone else (or cannot tell: keep it)
-    return True
-
-
-def _stale_temp_dirs(path: str) -> Iterator[str]:
-    """Temporary directories of earlier runs against ``path`` whose process is gone (on this
-    host). Directories without an owner record are left alone."""
-    parent, base = os.path.split(path)
-    prefix = f".{base}."
-    host = socket.gethostname()
-    try:
-        names = os.listdir(parent)
-    except OSError:
-        return
-    for name in names:
-        if not (name.startswith(prefix) and name.endswith(TMP_SUFFIX)):
-            continue
-        d = os.path.join(parent, name)
-        try:
-            with open(os.path.join(d, OWNER_FILE), encoding="utf-8") as f:
-                owner = json.load(f)
-            pid, their_host = int(owner["pid"]), str(owner["host"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if their_host == host and pid != os.getpid() and not _alive(pid):
-            yield d
-
-
-@contextmanager
-def _signals_held():
-    """SIGINT and SIGTERM wait until the block is done (main thread only), then are delivered
-    as usual, so a move of the output is never cut in half."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    got = []
-    old = {}
-
-    def hold(signum, frame):
-        got.append(signum)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            old[sig] = signal.signal(sig, hold)
-        except (ValueError, OSError):
-            pass
-    try:
-        yield
-    finally:
-        for sig, h in old.items():
-            signal.signal(sig, h)
-        for sig in dict.fromkeys(got):
-            signal.raise_signal(sig)
-
-
-class _AtomicOutput:
-    """An output path that only receives complete results.
-
-    Everything (staging files included) is written under a hidden temporary directory next to
-    the output; :meth:`publish` moves the finished file or directory into place with
-    ``os.replace`` (``published`` is then true) and :meth:`abort` deletes the temporary
-    directory. Opening one removes the temporary directories that dead runs left for the same
-    output (``removed_stale`` lists them).
-    """
-
-    def __init__(self, path: str, overwrite: bool):
-        self.path = os.path.abspath(path)
-        self.published = False
-        if os.path.lexists(self.path) and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to "
-                                  "replace it")
-        parent = _check_parent(self.path)
-        self.removed_stale = []
-        for d in _stale_temp_dirs(self.path):
-            shutil.rmtree(d, ignore_errors=True)
-            self.removed_stale.append(d)
-        self.tmpdir = tempfile.mkdtemp(prefix=f".{os.path.basename(self.path)}.",
-                                       suffix=TMP_SUFFIX, dir=parent)
-        with open(os.path.join(self.tmpdir, OWNER_FILE), "w", encoding="utf-8") as f:
-            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, f)
-
-    def scratch(self, name: str) -> str:
-        """A path inside the temporary directory."""
-        return os.path.join(self.tmpdir, name)
-
-    def publish(self, built: str) -> None:
-        with _signals_held():
-            if os.path.lexists(self.path):
-                os.replace(self.path, self.scratch("replaced-output"))
-            os.replace(built, self.path)
-            self.published = True
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
-
-    def abort(self) -> None:
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
-
-
 class _Progress:
-    def __init__(self, enabled: bool, total: int, desc: str):
+    def __init__(self, enabled: bool, total: Optional[int], desc: str):
         self._bar = None
         self._lock = threading.Lock()
         if enabled:
