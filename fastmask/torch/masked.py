@@ -103,7 +103,7 @@ class MaskedLM:
         B = len(g.ids)
         given_attention = None
         special = g.special
-        if g.attention is not None and attention_pads(g.attention):
+        if g.attention is not None and attention_pads(g.attention, g.ids):
             given_attention, special = padding_from_attention(g)
         kwargs: Dict[str, Any] = self._boundaries(g)
         if g.sids is not None:
