@@ -266,6 +266,7 @@ class Masker:
                           if p.kind is p.KEYWORD_ONLY) | frozenset(TOKENIZER_OPTIONS)
         check_names(f"{cls.__name__}.from_tokenizer", options, valid)
         vocab_size, mask_id, opts = masker_arguments(tokenizer, options)
+        assert mask_id is not None  # masker_arguments raises without a mask id (mlm=True)
         return cls(vocab_size, mask_id, **opts)
 
     # -- configuration helpers ---------------------------------------------------------------

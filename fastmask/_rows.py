@@ -324,7 +324,7 @@ def _first_flags(rule, example, i: int, cut: Optional[int]) -> np.ndarray:
     return np.concatenate([f, np.zeros(len(example) - cut, dtype=np.uint8)])
 
 
-def _each_sized(name: str, examples: Sequence[Any]) -> Sequence[Any]:
+def _each_sized(name: str, examples: List[Any]) -> List[Any]:
     """Per-example boundary lists, each a sequence (or array): a TypeError names the first
     example that is a scalar or a string."""
     for i, e in enumerate(examples):
