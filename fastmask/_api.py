@@ -8,6 +8,7 @@ nothing else: it reads, lays out and masks the inputs on its own.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import threading
@@ -250,6 +251,29 @@ class Masker:
         self._core = self._make_core()
         _LIVE.add(self)
 
+    @classmethod
+    def from_tokenizer(cls, tokenizer: Any, **options: Any) -> "Masker":
+        """A Masker configured from a Hugging Face tokenizer (duck-typed).
+
+        Reads what ``fastmask.torch.MLMCollator.from_tokenizer`` reads, through the same
+        function (:func:`fastmask.vocab.masker_arguments`): ``len(tokenizer)``,
+        ``mask_token_id``, ``pad_token_id``, ``all_special_ids`` (never picked, never drawn as
+        random replacements), ``padding_side`` and, for ``whole_word=True``, ``get_vocab()``
+        for the word table. So for the same seed and sample ids it masks exactly like the
+        collator. ``vocab_size``, ``mask_token_id`` and Hugging Face's ``whole_word_mask`` are
+        accepted besides the constructor's options; an option given explicitly overrides what
+        the tokenizer says.
+        """
+        from ._checks import check_names
+        from .vocab import TOKENIZER_OPTIONS, masker_arguments
+
+        valid = frozenset(k for k, p in inspect.signature(cls.__init__).parameters.items()
+                          if p.kind is p.KEYWORD_ONLY) | frozenset(TOKENIZER_OPTIONS)
+        check_names(f"{cls.__name__}.from_tokenizer", options, valid)
+        vocab_size, mask_id, opts = masker_arguments(tokenizer, options)
+        assert mask_id is not None  # masker_arguments raises without a mask id (mlm=True)
+        return cls(vocab_size, mask_id, **opts)
+
     # -- configuration helpers ---------------------------------------------------------------
     def _build_word_table(self, word_table, convention) -> Optional[bytes]:
         if word_table is None:
@@ -295,7 +319,13 @@ class Masker:
         if self.random_ids == "unigram":
             cum = C.unigram_cumulative(self.unigram_counts, self.special_ids)
         if V - len(skip) < 1:
-            raise ValueError("every id is special: no id is left for random replacement")
+            if self._may_replace_randomly(t_random):
+                raise ValueError(
+                    "every id is special: no id is left for random replacement (pass "
+                    "random_replace_prob=0 or random_ids='all', or fewer special_ids)")
+            # no random id is ever drawn, so the draw set does not change the output; the
+            # kernels want a non-empty one
+            skip = ()
         return C.KernelConfig(
             seed=self.seed, selection=C.SELECTIONS[self.selection],
             units=C.UNITS_WORDS if self.whole_word else C.UNITS_TOKENS,
@@ -307,6 +337,15 @@ class Masker:
             random_skip=tuple(skip), random_range=V - len(skip) if cum is None else cum[-1],
             random_cum=cum,
             span_cdf=C.cdf_thresholds(self.span_lengths), word_table=self._word_table)
+
+    def _may_replace_randomly(self, t_random: int) -> bool:
+        """Whether this configuration can replace a picked token by a random id: the random
+        share is not 0 after thresholds, and something can be picked (``max_predictions`` is
+        not 0; Bernoulli selection needs ``mlm_probability`` > 0 after thresholds, while the
+        exact and span budgets pick at least one token, docs/semantics.md section 7)."""
+        if t_random == 0 or self.max_predictions == 0:
+            return False
+        return self.selection != "bernoulli" or C.threshold(self.mlm_probability) > 0
 
     def _make_core(self):
         from . import _core
@@ -390,7 +429,7 @@ class Masker:
         special = side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True, cut)
         types = side_rows("token_type_ids", token_type_ids, ids, keep, False, cut)
         starts = word_start_rows(ids, word_starts, word_ids, offset_mapping, chinese_ref, keep,
-                                 cut)
+                                 cut, self._word_table)
         if starts is not None and not self.whole_word:
             raise ValueError("word boundaries were given but whole_word=False")
         if self.whole_word and starts is None and self._word_table is None:

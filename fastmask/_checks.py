@@ -7,14 +7,26 @@ knows about masking; the modules above decide which bounds apply.
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
-from typing import Any, Optional, Sequence
+from typing import AbstractSet, Any, Iterable, Optional, Sequence
 
 import numpy as np
 
 __all__ = ["check_int", "check_prob", "check_choice", "check_bool", "int_array",
-           "offsets_array", "sample_ids_array"]
+           "offsets_array", "sample_ids_array", "check_names"]
+
+
+def check_names(where: str, names: Iterable[str], valid: AbstractSet[str]) -> None:
+    """A TypeError naming the first unknown keyword option of ``where()``, the likely intended
+    one and all valid ones."""
+    for name in names:
+        if name not in valid:
+            close = difflib.get_close_matches(name, sorted(valid), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"{where}() got an unexpected keyword argument {name!r}{hint}; "
+                            f"valid options: {', '.join(sorted(valid))}")
 
 
 def check_int(name: str, value: Any, lo: Optional[int] = None, hi: Optional[int] = None,

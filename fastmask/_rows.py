@@ -324,8 +324,38 @@ def _first_flags(rule, example, i: int, cut: Optional[int]) -> np.ndarray:
     return np.concatenate([f, np.zeros(len(example) - cut, dtype=np.uint8)])
 
 
+def _each_sized(name: str, examples: List[Any]) -> List[Any]:
+    """Per-example boundary lists, each a sequence (or array): a TypeError names the first
+    example that is a scalar or a string."""
+    for i, e in enumerate(examples):
+        if isinstance(e, (str, bytes)) or not hasattr(e, "__len__") or (
+                isinstance(e, np.ndarray) and e.ndim == 0):
+            raise TypeError(f"{name}[{i}] must be a list, got {type(e).__name__}")
+    return examples
+
+
+def _table_flags(ids: Rows, table: bytes) -> List[np.ndarray]:
+    """Each row's word-start flags by the word table (docs/semantics.md, section 6). The ids
+    are not checked here: a row the table cannot read (an id out of range, not an integer) gets
+    all ones, and the call fails on that id when the kernel reads it."""
+    from .words import starts_from_table
+
+    out = []
+    for n, row in zip(ids.lengths.tolist(), ids.as_lists()):
+        try:
+            out.append(starts_from_table(np.asarray(row, dtype=np.int64), table))
+        except (TypeError, ValueError, OverflowError):
+            out.append(np.ones(n, dtype=np.uint8))
+    return out
+
+
 def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_ref,
-                    keep, cut: Optional[int] = None) -> Optional[Rows]:
+                    keep, cut: Optional[int] = None,
+                    table: Optional[bytes] = None) -> Optional[Rows]:
+    """The word starts of a call, from at most one of ``word_starts`` / ``word_ids`` /
+    ``offset_mapping``, with ``chinese_ref`` positions marked as continuing a word on top of
+    them. ``chinese_ref`` alone adds to the boundaries of ``table`` (the Masker's word table)
+    when there is one, else to all ones (every token starts a word)."""
     given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
                             ("offset_mapping", offset_mapping)) if v is not None]
     if len(given) > 1:
@@ -342,17 +372,19 @@ def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_re
 
     B = len(ids)
     if word_ids is not None:
-        wi = per_example("word_ids", word_ids, B)
+        wi = _each_sized("word_ids", per_example("word_ids", word_ids, B))
         if chinese_ref is None and all(type(w) is list for w in wi):
             check_lengths("word_ids", wi, ids)
             return WordIds(wi)
         base = [_first_flags(flags_of_word_ids, w, i, cut) for i, w in enumerate(wi)]
     elif offset_mapping is not None:
-        om = per_example("offset_mapping", offset_mapping, B)
+        om = _each_sized("offset_mapping", per_example("offset_mapping", offset_mapping, B))
         if chinese_ref is None and all(type(o) is list for o in om):
             check_lengths("offset_mapping", om, ids)
             return Offsets(om)
         base = [_first_flags(flags_of_offsets, o, i, cut) for i, o in enumerate(om)]
+    elif chinese_ref is not None and base is None and table is not None:
+        base = _table_flags(ids, table)
     if chinese_ref is None:
         return None if base is None else rows_from_lists("word_ids" if word_ids is not None
                                                           else "offset_mapping", base, ids)

@@ -20,7 +20,8 @@ import numpy as np
 from .. import _api
 from .. import _config as C
 from .._checks import check_int, int_array, offsets_array, sample_ids_array
-from .kernel import pad_and_mask, word_starts_from_offsets, word_starts_from_word_ids
+from .kernel import (pad_and_mask, word_starts_from_offsets, word_starts_from_table,
+                     word_starts_from_word_ids)
 
 __all__ = ["Masker", "pad", "mask"]
 
@@ -229,7 +230,11 @@ def _example(row: Any) -> Any:
 
 
 def _word_starts(form: _Form, word_starts, word_ids, offset_mapping,
-                 chinese_ref, cut: Optional[int] = None) -> Optional[Rows]:
+                 chinese_ref, cut: Optional[int] = None, rows: Optional[Rows] = None,
+                 table: Optional[bytes] = None) -> Optional[Rows]:
+    """As ``fastmask._rows.word_start_rows``: ``chinese_ref`` marks continuing positions on
+    top of the other boundaries, or of the word table's (``table``, read from ``rows``) when it
+    is the only source."""
     given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
                             ("offset_mapping", offset_mapping)) if v is not None]
     if len(given) > 1:
@@ -245,6 +250,10 @@ def _word_starts(form: _Form, word_starts, word_ids, offset_mapping,
                           cut)
     if chinese_ref is None:
         return base
+    if base is None and table is not None and rows is not None:
+        base = [word_starts_from_table(r, table)
+                if all(_is_int(y) and 0 <= y < len(table) for y in r) else [1] * len(r)
+                for r in rows]
     out = []
     for i, refs in enumerate(_per_example("chinese_ref", chinese_ref, B)):
         n = form.lengths[i]
@@ -362,7 +371,8 @@ class Masker(_api.Masker):
         cut = lay.max_length if lay.truncation else None
         special = _read_side("special_tokens_mask", special_tokens_mask, form, 0, 2, cut)
         types = _read_side("token_type_ids", token_type_ids, form, 0, C.MAX_VOCAB, cut)
-        starts = _word_starts(form, word_starts, word_ids, offset_mapping, chinese_ref, cut)
+        starts = _word_starts(form, word_starts, word_ids, offset_mapping, chinese_ref, cut,
+                              rows, self._word_table)
         if starts is not None and not self.whole_word:
             raise ValueError("word boundaries were given but whole_word=False")
         if self.whole_word and starts is None and self._word_table is None:

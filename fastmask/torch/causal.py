@@ -61,7 +61,7 @@ class CausalLM:
 
     def __call__(self, g: Gathered) -> Dict[str, np.ndarray]:
         given_attention = None
-        if g.attention is not None and attention_pads(g.attention):
+        if g.attention is not None and attention_pads(g.attention, g.ids):
             given_attention, _ = padding_from_attention(g)
         out = pad(g.ids, vocab_size=self.vocab_size, token_type_ids=g.types, **self._pad_options)
         if self.pad_token_id is None and not self.flat and out["attention_mask"].size and \

@@ -9,13 +9,13 @@ extra fields and returns tensors that share memory with the arrays the core wrot
 
 from __future__ import annotations
 
-import difflib
 import inspect
-from typing import Any, Dict, FrozenSet, Iterable, Optional, Union
+from typing import Any, Dict, FrozenSet, Optional, Union
 
 from .. import Masker
 from .. import _config as C
-from .._checks import check_bool, check_choice, check_int
+from .._checks import check_bool, check_choice, check_int, check_names
+from ..vocab import TOKENIZER_OPTIONS, masker_arguments
 from .causal import CausalLM
 from .gather import gather
 from .masked import MaskedLM
@@ -24,24 +24,10 @@ from .streams import MAX_RANK, EpochCell
 
 __all__ = ["MLMCollator"]
 
-#: Hugging Face's names that from_tokenizer accepts besides the collator's own.
-_TOKENIZER_OPTIONS = ("vocab_size", "mask_token_id", "whole_word_mask")
-
-
 def _masker_options(masker_class: type) -> FrozenSet[str]:
     """The keyword options of a Masker class (its signature is the one list of them)."""
     params = inspect.signature(masker_class.__init__).parameters
     return frozenset(k for k, p in params.items() if p.kind is p.KEYWORD_ONLY)
-
-
-def _check_names(where: str, names: Iterable[str], valid: FrozenSet[str]) -> None:
-    """A TypeError naming the first unknown option, the likely intended one and all valid ones."""
-    for name in names:
-        if name not in valid:
-            close = difflib.get_close_matches(name, sorted(valid), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise TypeError(f"{where}() got an unexpected keyword argument {name!r}{hint}; "
-                            f"valid options: {', '.join(sorted(valid))}")
 
 
 class MLMCollator:
@@ -161,7 +147,7 @@ class MLMCollator:
                              "padding='max_length' do not apply")
         if "tokenizer" in options:
             raise TypeError("pass a tokenizer to MLMCollator.from_tokenizer(tokenizer, ...)")
-        _check_names(type(self).__name__, options, self._valid_options())
+        check_names(type(self).__name__, options, self._valid_options())
         self._options = dict(options)
         mode: Union[MaskedLM, CausalLM]
         if self.mlm:
@@ -188,7 +174,9 @@ class MLMCollator:
     # -- construction from a tokenizer --------------------------------------------------------
     @classmethod
     def from_tokenizer(cls, tokenizer: Any, **options: Any) -> "MLMCollator":
-        """A collator configured from a Hugging Face tokenizer (duck-typed).
+        """A collator configured from a Hugging Face tokenizer (duck-typed), through
+        :func:`fastmask.vocab.masker_arguments`, the rule ``fastmask.Masker.from_tokenizer``
+        follows too: for the same seed and sample ids both mask alike.
 
         Reads ``len(tokenizer)`` (vocabulary size), ``mask_token_id``, ``pad_token_id``,
         ``all_special_ids`` (never picked, never drawn as random replacements),
@@ -198,45 +186,10 @@ class MLMCollator:
         option names ``whole_word_mask`` and ``mlm`` are accepted; any option given explicitly
         overrides what the tokenizer says.
         """
-        _check_names(f"{cls.__name__}.from_tokenizer", options,
-                     cls._valid_options() | frozenset(_TOKENIZER_OPTIONS))
-        opts = dict(options)
-        if "whole_word_mask" in opts:
-            if "whole_word" in opts:
-                raise TypeError("pass whole_word or whole_word_mask, not both")
-            opts["whole_word"] = opts.pop("whole_word_mask")
-        mlm = opts.get("mlm", True)
-        if "vocab_size" in opts:
-            vocab_size = opts.pop("vocab_size")
-        else:
-            try:
-                vocab_size = len(tokenizer)
-            except TypeError:
-                raise TypeError("tokenizer has no len(); pass vocab_size=") from None
-        mask_id = opts.pop("mask_token_id", getattr(tokenizer, "mask_token_id", None))
-        if mlm and mask_id is None:
-            raise ValueError("the tokenizer has no mask token (tokenizer.mask_token_id is None); "
-                             "pass mask_token_id=, or mlm=False for causal-LM labels")
-        if "pad_token_id" not in opts:
-            pad_id = getattr(tokenizer, "pad_token_id", None)
-            if pad_id is None and mlm:
-                raise ValueError("the tokenizer has no padding token (tokenizer.pad_token_id is "
-                                 "None); set tokenizer.pad_token or pass pad_token_id=")
-            # causal-LM labels need no pad token until a batch needs padding
-            opts["pad_token_id"] = pad_id
-        if "special_ids" not in opts:
-            specials = getattr(tokenizer, "all_special_ids", None) or ()
-            opts["special_ids"] = sorted({int(s) for s in specials if 0 <= int(s) < vocab_size})
-        if "padding_side" not in opts:
-            side = getattr(tokenizer, "padding_side", None)
-            if side is not None:
-                opts["padding_side"] = side
-        if mlm and opts.get("whole_word") and "word_table" not in opts:
-            if not hasattr(tokenizer, "get_vocab"):
-                raise TypeError("whole_word=True needs tokenizer.get_vocab() for the word table; "
-                                "pass word_table=None to rely on per-example word_ids or "
-                                "offset_mapping only")
-            opts["word_table"] = tokenizer
+        check_names(f"{cls.__name__}.from_tokenizer", options,
+                    cls._valid_options() | frozenset(TOKENIZER_OPTIONS))
+        vocab_size, mask_id, opts = masker_arguments(tokenizer, options,
+                                                     mlm=options.get("mlm", True))
         return cls(vocab_size, mask_id, **opts)
 
     # -- epoch --------------------------------------------------------------------------------

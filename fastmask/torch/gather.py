@@ -161,17 +161,26 @@ def gather(examples: Any, whole_word: bool, sample_id_key: str, epoch_key: str) 
 # examples that arrive padded
 
 
-def attention_pads(masks: list) -> bool:
-    """True when some example's own attention_mask marks padding (a 0 at either end)."""
+def attention_pads(masks: list, ids: list) -> bool:
+    """True when some example's own attention_mask marks padding (a 0 at either end). Each mask
+    must be a sequence with one entry per token of the example's ``input_ids``."""
+    pads = False
     for i, am in enumerate(masks):
         if type(am) is not list:
             am = np.asarray(am)
             if am.ndim != 1:
                 raise ValueError(f"attention_mask[{i}] must be a sequence of 0/1 (one per "
                                  f"token), got shape {am.shape}")
-        if len(am) and (not am[0] or not am[-1]):
-            return True
-    return False
+        try:
+            n = len(ids[i])
+        except TypeError:
+            continue  # the masker names the bad input_ids
+        if len(am) != n:
+            raise ValueError(f"attention_mask[{i}] has {len(am)} entries but input_ids[{i}] "
+                             f"has {n} tokens")
+        if n and (not am[0] or not am[-1]):
+            pads = True
+    return pads
 
 
 def padding_from_attention(g: Gathered) -> Tuple[List[np.ndarray], List[np.ndarray]]:

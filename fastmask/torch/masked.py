@@ -23,16 +23,6 @@ __all__ = ["MaskedLM"]
 _READY_TABLE = (bytes, bytearray, memoryview, np.ndarray)
 
 
-def _no_random_replacement(options: Dict[str, Any]) -> bool:
-    """True when these options can never replace a token by a random id."""
-    def num(name: str, default: float) -> Any:
-        v = options.get(name, default)
-        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-    return (num("random_replace_prob", 0.1) == 0 or num("mask_replace_prob", 0.8) == 1
-            or num("mlm_probability", 0.15) == 0 or options.get("max_predictions") == 0)
-
-
 class MaskedLM:
     """Pads and masks a batch with a :class:`fastmask.Masker` built from the options."""
 
@@ -53,11 +43,6 @@ class MaskedLM:
         table = options.get("word_table")
         if table is not None and not isinstance(table, _READY_TABLE):
             options["word_table"] = self._table_of(table, options, vocab_size)
-        if (_no_random_replacement(options)
-                and options.get("random_ids", "non_special") == "non_special"):
-            # no random id is ever drawn, so which ids could be drawn does not matter; this keeps
-            # a vocabulary made only of special ids usable
-            options["random_ids"] = "all"
         self.options = options
         self.masker = masker_class(vocab_size, mask_token_id, **options)
         m = self.masker
@@ -111,18 +96,6 @@ class MaskedLM:
                    "collator has no word table (MLMCollator.from_tokenizer builds one, or pass "
                    "word_table=)")
             raise ValueError(f"whole_word=True needs word boundaries: {why}")
-        if "chinese_ref" in b and len(b) == 1 and self.table is not None:
-            # chinese_ref marks the characters that continue a Chinese word; every other
-            # boundary comes from the vocabulary's table (## pieces of other words), as in
-            # Hugging Face's whole-word collator
-            starts = []
-            for i, row in enumerate(g.ids):
-                try:
-                    starts.append(words.starts_from_table(np.asarray(row), self.table))
-                except (TypeError, ValueError):
-                    break  # the masker names the bad id
-            else:
-                b["word_starts"] = starts
         return b
 
     def __call__(self, g: Gathered, epoch: EpochCell, dupe_factor: Optional[int],
@@ -130,7 +103,7 @@ class MaskedLM:
         B = len(g.ids)
         given_attention = None
         special = g.special
-        if g.attention is not None and attention_pads(g.attention):
+        if g.attention is not None and attention_pads(g.attention, g.ids):
             given_attention, special = padding_from_attention(g)
         kwargs: Dict[str, Any] = self._boundaries(g)
         if g.sids is not None:
