@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .args import (PROG, Formatter, UsageError, add_masking_options, masker_error, min_int,
-                   resolve_seed, span_selection, wrap)
+                   resolve_seed, span_selection, unigram_counts, wrap)
 from .text import TextTokenizer, load_text_tokenizer
 
 __all__ = ["Style", "legend", "render", "mask_texts", "cmd_show", "add_show_parser",
@@ -18,8 +18,8 @@ __all__ = ["Style", "legend", "render", "mask_texts", "cmd_show", "add_show_pars
 
 #: The masking options of ``show`` (see fastmask.cli.args.MASKING_OPTIONS).
 SHOW_MASKING = ("whole_word", "mlm_probability", "mask_replace_prob", "random_replace_prob",
-                "selection", "span_lengths", "max_predictions", "action", "random_ids", "seed",
-                "epoch")
+                "selection", "span_lengths", "max_predictions", "action", "random_ids",
+                "unigram_counts", "seed", "epoch")
 
 class Style:
     """ANSI styling for the masked-text view (all no-ops when colours are off)."""
@@ -166,7 +166,8 @@ def masker_from_args(args: argparse.Namespace, tok: TextTokenizer):
         mlm_probability=args.mlm_probability, mask_replace_prob=args.mask_replace_prob,
         random_replace_prob=args.random_replace_prob, selection=selection,
         max_predictions=args.max_predictions, seed=resolve_seed(args), action=args.action,
-        random_ids=getattr(args, "random_ids", "non_special"))
+        random_ids=getattr(args, "random_ids", "non_special"),
+        unigram_counts=unigram_counts(args))
     if selection == "span":
         opts["span_lengths"] = span_lengths
     if args.whole_word:

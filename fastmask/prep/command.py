@@ -27,7 +27,7 @@ from .engines import ENGINES
 from .readers import INPUT_FORMATS
 from ..cli.args import (Formatter, UsageError, add_masking_options, add_vocab_options,
                         flag_message, positive_int, probability, resolve_seed, seed_int,
-                        span_selection, wrap)
+                        span_selection, unigram_counts, wrap)
 
 __all__ = ["add_parser", "run", "main", "summary_line", "PREP_FLAGS", "INSTALL_HINT"]
 
@@ -51,7 +51,7 @@ PREP_FLAGS = {
 #: The shared masking options prep takes (fastmask.cli.args.MASKING_OPTIONS).
 PREP_MASKING = ("seed", "mlm_probability", "mask_replace_prob", "random_replace_prob",
                 "selection", "max_predictions", "whole_word", "span_lengths", "action",
-                "random_ids", "dtype")
+                "random_ids", "unigram_counts", "dtype")
 
 DESCRIPTION = """Write dupe_factor differently masked copies of a corpus (BERT's static
 masking) as Parquet or a saved Hugging Face dataset. Copy j of sample i equals the collator's
@@ -272,7 +272,8 @@ def _masker_options(args, facts: Dict[str, Any], seq_len: Optional[int]) -> Dict
         pad_token_id=facts["pad_token_id"], special_ids=facts["special_ids"],
         mlm_probability=args.mlm_probability, mask_replace_prob=args.mask_replace_prob,
         random_replace_prob=args.random_replace_prob, selection=selection,
-        max_predictions=max_pred, random_ids=args.random_ids, seed=resolve_seed(args),
+        max_predictions=max_pred, random_ids=args.random_ids,
+        unigram_counts=unigram_counts(args), seed=resolve_seed(args),
         action=args.action, span_lengths=span_lengths,
         padding="max_length" if args.pad else "longest", max_length=seq_len,
         truncation=bool(args.truncate), dtype=args.dtype, num_threads=1)
@@ -436,7 +437,11 @@ def _run(args, state: _State) -> int:
             data = _instances(args, data, column, facts, seed, seq_len, out, threads,
                               progress, id_type, extra)
         masker = _make_masker(masker_kw, args.whole_word, word_table)
-        extra["masker_options"] = {k: v for k, v in masker_kw.items() if k != "num_threads"}
+        extra["masker_options"] = {k: v for k, v in masker_kw.items()
+                                   if k not in ("num_threads", "unigram_counts")}
+        if masker_kw.get("unigram_counts") is not None:
+            # the counts themselves can be large: the output records the file they came from
+            extra["masker_options"]["unigram_counts"] = os.path.abspath(args.unigram_counts)
         extra["masker_options"]["whole_word"] = args.whole_word
         compression = None if args.compression == "none" else args.compression
         if args.engine != "local":
