@@ -49,6 +49,18 @@ def test_word_ids_rule_on_batches_and_flat_rows(rows):
     assert arrow_word_starts(flat, off).tolist() == [f for r in want for f in r]
 
 
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.integers(0, 5), st.integers(0, 9), st.sampled_from([np.int64, np.int32, np.uint8]),
+       st.data())
+def test_word_ids_rule_on_2d_arrays_is_per_row(rows, width, dtype, data):
+    lo = 0 if dtype == np.uint8 else -2
+    ids = np.array(data.draw(st.lists(st.integers(lo, 3), min_size=rows * width,
+                                      max_size=rows * width)), dtype=dtype).reshape(rows, width)
+    got = words.starts_from_word_ids(ids)
+    assert got.shape == ids.shape and got.dtype == np.uint8
+    assert got.tolist() == [reference.word_starts_from_word_ids(r.tolist()) for r in ids]
+
+
 @settings(max_examples=600, deadline=None, derandomize=True)
 @given(span_rows())
 def test_offsets_rule_matches_reference(spans):

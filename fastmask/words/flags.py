@@ -86,6 +86,10 @@ def starts_from_word_ids(
         array a 2-D array.
     """
     if isinstance(word_ids, np.ndarray) and word_ids.ndim == 2 and word_ids.dtype != object:
+        if np.issubdtype(word_ids.dtype, np.integer):  # all rows in one call of the core
+            rows, width = word_ids.shape
+            cuts = np.arange(0, rows * width + 1, max(width, 1), dtype=np.int64)
+            return flags_from_flat_word_ids(word_ids.reshape(-1), cuts).reshape(rows, width)
         flags = np.empty(word_ids.shape, dtype=np.uint8)
         for i, row in enumerate(word_ids):
             flags[i] = _flags_from_word_ids(_word_ids_array(row, f"word_ids[{i}]"))
