@@ -29,7 +29,7 @@ from ._rows import real_mask
 from .words.flags import flags_from_flat_word_ids
 
 __all__ = ["mask_batch", "list_column", "nested_lists", "word_starts_from_word_ids",
-           "LAYOUTS", "SPARSE_COLUMNS"]
+           "list_array", "LAYOUTS", "SPARSE_COLUMNS"]
 
 #: Output layouts: ``input_ids`` + ``labels``, or BERT's fixed-width prediction lists.
 LAYOUTS = ("dense", "sparse")
@@ -167,13 +167,18 @@ def word_starts_from_word_ids(values: np.ndarray, offsets: np.ndarray) -> np.nda
 # building Arrow outputs
 
 
-def _list_array(values: np.ndarray, offsets: np.ndarray, large: bool = False) -> pa.Array:
-    """A list array on these NumPy buffers (values are not copied)."""
+def list_array(values: np.ndarray, offsets: np.ndarray, large: bool = False) -> pa.Array:
+    """An Arrow list array of rows ``values[offsets[i]:offsets[i + 1]]`` on these NumPy buffers
+    (values are not copied); a ``LargeListArray`` when ``large`` or when the values do not fit
+    32-bit offsets."""
     total = int(offsets[-1]) if offsets.shape[0] else 0
     if large or total > _INT32_MAX:
         return pa.LargeListArray.from_arrays(pa.array(offsets.astype(np.int64, copy=False)),
                                              pa.array(values))
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values))
+
+
+_list_array = list_array  # the old private name, still used by fastmask.prep
 
 
 def _fixed_list(values2d: np.ndarray) -> pa.Array:
@@ -388,11 +393,11 @@ def mask_batch(batch: Any, sample_ids: Any = None, *, masker: Any, epoch: int = 
         shift = (W - real) if (left and not full) else None
         new_off = np.zeros(B + 1, dtype=np.int64)
         np.cumsum(real, out=new_off[1:])
-        result[column] = _list_array(_unpad(out_ids, real, keep), new_off, large)
+        result[column] = list_array(_unpad(out_ids, real, keep), new_off, large)
     if layout == "dense":
         labels = out["labels"]
         result[labels_column] = _fixed_or_list(labels) if padded else \
-            _list_array(_unpad(labels, real, keep), new_off, large)
+            list_array(_unpad(labels, real, keep), new_off, large)
     else:
         pos, mids, w = _sparse(out["labels"], masker.ignore_index, shift, P, lay.dtype)
         result["masked_lm_positions"] = _fixed_list(pos)
@@ -405,11 +410,11 @@ def mask_batch(batch: Any, sample_ids: Any = None, *, masker: Any, epoch: int = 
         if types is not None:
             t = out["token_type_ids"]
             result[token_type_ids_column] = _fixed_or_list(t) if padded else \
-                _list_array(_unpad(t, real, keep), new_off, large)
+                list_array(_unpad(t, real, keep), new_off, large)
         if special is not None:
             s = out["special_tokens_mask"]
             result[special_tokens_mask_column] = _fixed_or_list(s) if padded else \
-                _list_array(_unpad(s, real, keep), new_off, large)
+                list_array(_unpad(s, real, keep), new_off, large)
 
     return _assemble(batch, result, keep_columns, arrow_in)
 
@@ -418,7 +423,7 @@ def _fixed_or_list(arr2d: np.ndarray) -> pa.Array:
     """A padded (B, W) array as a list column (every row W long)."""
     B, W = arr2d.shape
     off = np.arange(B + 1, dtype=np.int64) * W
-    return _list_array(np.ascontiguousarray(arr2d).reshape(-1), off)
+    return list_array(np.ascontiguousarray(arr2d).reshape(-1), off)
 
 
 def _as_numpy_rows(arr: pa.Array) -> Any:

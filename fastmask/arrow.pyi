@@ -20,6 +20,9 @@ def list_column(col: Any, name: str = ..., *, nulls_as: Optional[int] = ...,
 def nested_lists(col: Any, name: str, levels: int = ...) -> Tuple[npt.NDArray[Any], ...]: ...
 def word_starts_from_word_ids(values: npt.ArrayLike,
                               offsets: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]: ...
+def list_array(values: npt.NDArray[Any], offsets: npt.NDArray[np.integer[Any]],
+               large: bool = ...) -> pa.Array: ...
+_list_array = list_array
 def mask_batch(batch: Union[pa.Table, pa.RecordBatch, Mapping[str, Any]],
                sample_ids: SampleIds = ..., *, masker: Masker, epoch: int = ...,
                column: str = ..., labels_column: str = ...,

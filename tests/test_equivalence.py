@@ -283,3 +283,52 @@ def test_c_and_reference_pad_alike(case):
                                "token_type_ids") if k in call}
     _same(fastmask.pad(ids, vocab_size=opts["vocab_size"], **lay, **kw),
           reference.pad(ids, vocab_size=opts["vocab_size"], **lay, **kw))
+
+
+# ---------------------------------------------------------------------------------------------
+# Word starts from untidy side inputs: word ids that repeat across None and go back, negative
+# ids, offsets with (0, 0) specials anywhere, zero-width, overlapping and restarting spans, and
+# vocabulary tables; the C core's rules (csrc/words.c) against the reference's own.
+
+
+@st.composite
+def untidy_word_cases(draw):
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    n_rows = draw(st.integers(1, 6))
+    lens = rng.integers(0, draw(st.sampled_from([8, 80, 300])) + 1, size=n_rows).tolist()
+    seqs = [rng.integers(5, 1000, size=n).tolist() for n in lens]
+    how = draw(st.sampled_from(["word_ids", "offset_mapping", "word_table"]))
+    opts = dict(vocab_size=1000, mask_token_id=4, pad_token_id=0, special_ids=[0, 1, 2, 3],
+                mlm_probability=draw(st.sampled_from([0.15, 0.5, 0.9])), whole_word=True,
+                selection=draw(st.sampled_from(["bernoulli", "exact", "span"])),
+                seed=draw(st.integers(0, 2 ** 64 - 1)),
+                padding_side=draw(st.sampled_from(["right", "left"])))
+    if draw(st.booleans()):
+        opts.update(max_length=draw(st.sampled_from([1, 5, 64, 200])), truncation=True)
+    call = {"epoch": draw(st.integers(0, 2 ** 32 - 1))}
+    if how == "word_ids":
+        call["word_ids"] = [[None if x < 0 and rng.random() < 0.5 else int(x)
+                             for x in rng.integers(-2, 4, size=n)] for n in lens]
+    elif how == "offset_mapping":
+        rows = []
+        for n in lens:
+            row = []
+            for _ in range(n):
+                if rng.random() < 0.15:
+                    row.append((0, 0))
+                else:
+                    s = int(rng.integers(0, 12))
+                    row.append((s, s + int(rng.integers(0, 3))))
+            rows.append(row)
+        call["offset_mapping"] = rows
+    else:
+        opts["word_table"] = rng.integers(0, 3, size=1000, dtype=np.uint8).tobytes()
+    return opts, seqs, call
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case=untidy_word_cases())
+def test_c_and_reference_agree_on_untidy_word_boundaries(case):
+    opts, seqs, call = case
+    _same(fastmask.Masker(**opts)(seqs, **call), reference.Masker(**opts)(seqs, **call))

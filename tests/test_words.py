@@ -59,29 +59,42 @@ def sample(corpus) -> List[str]:
     return prose[::3]
 
 
-def _train_wordpiece(lines):
+def _with_template(tok, first: str, last: str, pair: Optional[str] = None):
+    """Adds a post-processor that wraps a text in ``first ... last`` (and a pair as ``pair``)."""
+    from tokenizers import processors
+
+    a, b = tok.token_to_id(first), tok.token_to_id(last)
+    extra = {} if pair is None else {"pair": pair}
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{first} $A {last}", special_tokens=[(first, a), (last, b)], **extra
+    )
+    return tok
+
+
+def _bert_wordpiece(lines, vocab_size: int):
+    """A lower-casing BERT-style WordPiece tokenizer trained on ``lines``, without specials
+    around the text yet."""
     tk = pytest.importorskip("tokenizers")
-    from tokenizers import models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import models, normalizers, pre_tokenizers, trainers
 
     tok = tk.Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     tok.train_from_iterator(
-        lines, trainers.WordPieceTrainer(vocab_size=4000, special_tokens=specials)
-    )
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+        lines, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials)
     )
     return tok
 
 
+def _train_wordpiece(lines):
+    return _with_template(_bert_wordpiece(lines, 4000), "[CLS]", "[SEP]",
+                          "[CLS] $A [SEP] $B:1 [SEP]:1")
+
+
 def _train_unigram(lines):
     tk = pytest.importorskip("tokenizers")
-    from tokenizers import decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import decoders, models, pre_tokenizers, trainers
 
     tok = tk.Tokenizer(models.Unigram())
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
@@ -91,13 +104,7 @@ def _train_unigram(lines):
         lines,
         trainers.UnigramTrainer(vocab_size=4000, special_tokens=specials, unk_token="<unk>"),
     )
-    bos, eos = tok.token_to_id("<s>"), tok.token_to_id("</s>")
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>",
-        pair="<s> $A </s> </s> $B </s>",
-        special_tokens=[("<s>", bos), ("</s>", eos)],
-    )
-    return tok
+    return _with_template(tok, "<s>", "</s>", "<s> $A </s> </s> $B </s>")
 
 
 def _train_bytelevel(lines):
@@ -717,22 +724,8 @@ def words_is_cjk(ch: str) -> bool:
 
 @pytest.fixture(scope="module")
 def chinese_tokenizer():
-    tk = pytest.importorskip("tokenizers")
-    from tokenizers import models, normalizers, pre_tokenizers, processors, trainers
-
-    tok = tk.Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(
-        [CHINESE] + _corpus_lines()[:500],
-        trainers.WordPieceTrainer(vocab_size=2000, special_tokens=specials),
-    )
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
-    )
-    return tok
+    return _with_template(_bert_wordpiece([CHINESE] + _corpus_lines()[:500], 2000),
+                          "[CLS]", "[SEP]")
 
 
 def test_chinese_ref_marks_non_initial_characters_of_jieba_words(chinese_tokenizer):

@@ -9,6 +9,9 @@ from typing import Any, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
+from .. import _core
+from ._rules import SPANS, WORD_IDS, flat_starts
+
 Offsets = Union[Sequence[Sequence[int]], np.ndarray]
 WordIds = Union[Sequence[Optional[int]], np.ndarray]
 
@@ -48,15 +51,8 @@ def _word_ids_array(word_ids: Sequence[Any], where: str) -> np.ndarray:
 def flags_from_flat_word_ids(values: np.ndarray, offsets: Optional[np.ndarray] = None) -> np.ndarray:
     """The word-id rule on flat int64 word ids (negative = no word) of rows cut by ``offsets``
     (one row when ``None``): ``f[j] = 1`` at a row's first token, at a token without a word
-    and where the word id changes. The one home of the rule in Python; the C core has its own
-    copy for list input, checked against this one by the tests."""
-    w = np.asarray(values).astype(np.int64, copy=False)
-    flags = np.ones(w.shape[0], dtype=np.uint8)
-    if w.shape[0] > 1:
-        np.logical_or(w[1:] < 0, w[1:] != w[:-1], out=flags[1:].view(bool))
-    if offsets is not None:
-        firsts = offsets[:-1][np.diff(offsets) > 0]
-        flags[firsts] = 1
+    and where the word id changes. Applied by the C core (csrc/words.c)."""
+    flags, _, _ = flat_starts(WORD_IDS, np.asarray(values), offsets)
     return flags
 
 
@@ -90,6 +86,10 @@ def starts_from_word_ids(
         array a 2-D array.
     """
     if isinstance(word_ids, np.ndarray) and word_ids.ndim == 2 and word_ids.dtype != object:
+        if np.issubdtype(word_ids.dtype, np.integer):  # all rows in one call of the core
+            rows, width = word_ids.shape
+            cuts = np.arange(0, rows * width + 1, max(width, 1), dtype=np.int64)
+            return flags_from_flat_word_ids(word_ids.reshape(-1), cuts).reshape(rows, width)
         flags = np.empty(word_ids.shape, dtype=np.uint8)
         for i, row in enumerate(word_ids):
             flags[i] = _flags_from_word_ids(_word_ids_array(row, f"word_ids[{i}]"))
@@ -178,18 +178,17 @@ def _offsets_array(offsets: Any, where: str) -> np.ndarray:
 
 
 def _flags_from_offsets(arr: np.ndarray, text: Optional[str], where: str) -> np.ndarray:
-    n = arr.shape[0]
-    flags = np.ones(n, dtype=np.uint8)
-    if n == 0:
+    """The span rule (applied by the C core) on validated ``(n, 2)`` offsets; with ``text``
+    also a token whose span begins with whitespace starts a word (the part of the rule the
+    core cannot see, kept here only)."""
+    flags, rc, pos = flat_starts(SPANS, arr)
+    if rc == _core.ERR_SPAN:
+        raise ValueError(f"{where}[{pos}] = ({int(arr[pos, 0])}, {int(arr[pos, 1])}): need "
+                         "0 <= start <= end")
+    if flags.shape[0] == 0:
         return flags
     starts, ends = arr[:, 0], arr[:, 1]
     empty = starts == ends
-    if n > 1:
-        s, ps, pe = starts[1:], starts[:-1], ends[:-1]
-        gap = s > pe  # whitespace (or anything dropped) between the two tokens
-        restart = s < ps  # offsets went back: a new sequence of a pair
-        after_special = empty[:-1] & (pe == 0)  # (0, 0): a special token added around the text
-        flags[1:] = gap | restart | after_special | empty[1:]
     if text is not None:
         if int(ends.max()) > len(text):
             j = int(np.argmax(ends > len(text)))

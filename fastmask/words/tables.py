@@ -10,6 +10,9 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import numpy as np
 
+from .. import _core
+from ._rules import TABLE, flat_starts
+
 from fastmask._config import MAX_VOCAB
 
 #: Word-table value of a token that continues the word of the token before it.
@@ -372,16 +375,13 @@ def starts_from_table(
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"ids must be integers, got dtype {arr.dtype}")
     arr = arr.astype(np.int64, copy=False)
-    out_of_range = (arr < 0) | (arr >= tab.size)
-    if out_of_range.any():
-        where = np.argwhere(out_of_range)[0]
-        pos = ", ".join(str(int(i)) for i in where)
+    width = arr.shape[-1] if arr.ndim == 2 else arr.shape[0]
+    rows = np.arange(0, arr.size + 1, max(width, 1), dtype=np.int64) if arr.ndim == 2 else None
+    flags, rc, pos = flat_starts(TABLE, arr, rows, np.ascontiguousarray(tab))
+    if rc == _core.ERR_ID_RANGE:
+        where = np.unravel_index(pos, arr.shape)
         raise ValueError(
-            f"ids[{pos}] = {int(arr[tuple(where)])} is outside the table's [0, {tab.size})"
+            f"ids[{', '.join(str(int(i)) for i in where)}] = {int(arr[where])} is outside the "
+            f"table's [0, {tab.size})"
         )
-    values = tab[arr]
-    flags = values >= WORD_STARTS
-    flags[..., 1:] |= values[..., :-1] == WORD_STANDS_ALONE
-    if arr.shape[-1]:
-        flags[..., 0] = True
-    return flags.astype(np.uint8)
+    return flags.reshape(arr.shape)
