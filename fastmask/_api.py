@@ -73,7 +73,7 @@ if hasattr(os, "register_at_fork"):
 # option checks
 
 
-class _Layout:
+class Layout:
     """Padding options shared by :class:`Masker` and :func:`pad`."""
 
     def __init__(self, pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
@@ -208,7 +208,7 @@ class Masker:
         self.mask_token_id = _check_int("mask_token_id", mask_token_id, 0, None)
         if self.mask_token_id >= V:
             raise ValueError(f"mask_token_id={self.mask_token_id} is outside [0, {V})")
-        self.layout = _Layout(pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
+        self.layout = Layout(pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
                               padding_side, dtype)
         if self.layout.pad_token_id >= V:
             raise ValueError(f"pad_token_id={self.layout.pad_token_id} is outside [0, {V})")
@@ -624,7 +624,7 @@ def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
     ``vocab_size`` is given, below it. Input forms as for :class:`Masker`."""
     from . import _core
 
-    lay = _Layout(pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
+    lay = Layout(pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
                   padding_side, dtype)
     hi = C.MAX_VOCAB + 1 if vocab_size is None else _check_int("vocab_size", vocab_size, 1,
                                                                C.MAX_VOCAB)

@@ -177,7 +177,7 @@ def write_static(ds, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
     stats count rows and ids from the Parquet footers (``tokens``: ids in ``column``, padding
     included when the masker pads); for URIs they are not counted (0).
     """
-    from .prep import PrepStats
+    from .prep.api import PrepStats
 
     masked, job = _masked(ds, masker, epoch, dupe_factor, column, sample_id_column, layout,
                           max_predictions_per_seq, keep_columns, batch_size, check_unique,

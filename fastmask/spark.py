@@ -251,7 +251,7 @@ def write_static(df, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
     not counted (0). A ``ValueError`` / ``TypeError`` raised on a worker (bad ids, an id out of
     the vocabulary) is raised again as such, with the worker's message.
     """
-    from .prep import PrepStats
+    from .prep.api import PrepStats
 
     masked, job = _masked(df, masker, epoch, dupe_factor, column, sample_id_column, layout,
                           max_predictions_per_seq, keep_columns, check_unique)

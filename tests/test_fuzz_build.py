@@ -6,9 +6,9 @@ UndefinedBehaviorSanitizer is a regression test of its own: each input is a case
 reached new code. Fuzzing itself (tools/fuzz.sh) is not run here. Skipped only when no clang
 with libFuzzer is installed (tools/fuzz.sh installs it from apt).
 
-The known defect reproduced by csrc/tests/crashes/repro_word_walk_overflow.c is tolerated in
-the replay (-DFZ_TOLERATE_KNOWN) and checked by its own strict xfail test, which turns into a
-failure the day the defect is fixed, so that the tolerance gets removed with it.
+The defect once found by the fuzzer (the word walk storing past the picked positions; its
+reproducer is csrc/tests/crashes/repro_word_walk_overflow.c, with the crash input beside it) is
+fixed: both are replayed here as regression tests, and the corpus replays without tolerating it.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def test_seed_corpus_replays_clean(build_dir, harness):
     corpus = CSRC / "tests" / "corpus" / harness
     inputs = [p for p in corpus.glob("*") if p.is_file()]
     assert len(inputs) >= 20, f"seed corpus {corpus} is missing or nearly empty"
-    exe = _harness(build_dir, harness, tolerate=True)
+    exe = _harness(build_dir, harness, tolerate=False)
     run = _run([exe, "-runs=0", corpus], env=_env(), timeout=600)
     assert run.returncode == 0, (
         f"fuzz_{harness} failed on its corpus:\n{run.stderr[-4000:]}"
@@ -112,10 +112,6 @@ def test_seed_corpus_replays_clean(build_dir, harness):
     assert "INITED" in run.stderr
 
 
-KNOWN = "known defect: the word walk stores past ws->pos (docs/reliability.md)"
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN)
 def test_word_walk_overflow_reproducer(build_dir):
     src = CSRC / "tests" / "crashes" / "repro_word_walk_overflow.c"
     exe = _link(build_dir, "repro_word_walk_overflow", src, "address,undefined")
@@ -123,7 +119,6 @@ def test_word_walk_overflow_reproducer(build_dir):
     assert run.returncode == 0, run.stdout
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN)
 def test_word_walk_overflow_crash_input(build_dir):
     exe = _harness(build_dir, "fastmask", tolerate=False)
     crash = CSRC / "tests" / "crashes" / "fuzz_fastmask-word-walk-overflow"

@@ -33,6 +33,8 @@ def _modules():
 
 
 MODULES = _modules()
+#: compiled modules (Cython): importable like the modules above
+COMPILED = {"fastmask." + os.path.splitext(f)[0] for f in os.listdir(PKG) if f.endswith(".pyx")}
 
 
 def _subpackage(mod):
@@ -73,6 +75,8 @@ def _imports(mod):
                 if sub in MODULES:
                     found.append((sub, None, node.lineno))
                     aliases[a.asname or a.name] = sub
+                elif sub in COMPILED:
+                    pass  # a private module of the package is imported, not a private helper
                 elif target in MODULES:
                     found.append((target, a.name, node.lineno))
     for node in ast.walk(tree):

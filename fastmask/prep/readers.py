@@ -152,7 +152,7 @@ def _read_npz(path: str, column: str, nested: bool):
     """A ragged ``.npz``: ``values`` + ``offsets`` (+ ``document_offsets`` for documents)."""
     import pyarrow as pa
 
-    from ..arrow import _list_array
+    from ..arrow import list_array as _list_array
 
     with _open_npz(path) as z:
         keys = set(z.files)
@@ -224,7 +224,7 @@ def _read_text(path: str, tokenizer, nested: bool, want_words: bool, max_seq_len
     """Raw text: one sentence (or sequence) per line, blank lines between documents."""
     import pyarrow as pa
 
-    from ..arrow import _list_array
+    from ..arrow import list_array as _list_array
 
     bar = None
     if progress:

@@ -424,7 +424,7 @@ def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
         attention_mask: Any = None, offsets: Any = None, special_tokens_mask: Any = None,
         token_type_ids: Any = None) -> Dict[str, np.ndarray]:
     """:func:`fastmask.pad` in pure Python."""
-    lay = _api._Layout(pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
+    lay = _api.Layout(pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
                        padding_side, dtype)
     hi = C.MAX_VOCAB + 1 if vocab_size is None else check_int("vocab_size", vocab_size, 1,
                                                               C.MAX_VOCAB)
