@@ -167,7 +167,7 @@ def run_loader(data: ScenarioData, ctx: Context, timing: Timing,
             try:
                 collate = make_collate(name, data, ctx)
                 times, n = time_loader(collate, examples, sc.batch_size, w, timing,
-                                       check=lambda out: check_loader_batch(name, out, data))
+                                       check=lambda out, name=name: check_loader_batch(name, out, data))
             except Exception as e:  # one collator failing must not sink the report
                 reason = f"failed: {type(e).__name__}: {e}"
                 skipped.append({"scenario": sc.id, "peer": f"loader:{name}", "reason": reason})

@@ -20,8 +20,12 @@ import numpy as np
 from .. import _api
 from .. import _config as C
 from .._checks import check_int, int_array, offsets_array, sample_ids_array
-from .kernel import (pad_and_mask, word_starts_from_offsets, word_starts_from_table,
-                     word_starts_from_word_ids)
+from .kernel import (
+    pad_and_mask,
+    word_starts_from_offsets,
+    word_starts_from_table,
+    word_starts_from_word_ids,
+)
 
 __all__ = ["Masker", "pad", "mask"]
 

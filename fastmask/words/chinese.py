@@ -9,6 +9,7 @@ import numpy as np
 
 from .flags import Offsets, _offsets_array, starts_from_chinese_ref
 
+
 def _is_cjk_char(ch: str) -> bool:
     """True for a CJK unified ideograph (the ranges BERT's tokenizer treats as Chinese)."""
     cp = ord(ch)
