@@ -247,7 +247,7 @@ class Masker:
         self._kc = self._kernel_config()
         self._lock = threading.Lock()
         self._next_sid = 0
-        self._pool = None
+        self._pool: Optional[ThreadPoolExecutor] = None
         self._core = self._make_core()
         _LIVE.add(self)
 

@@ -35,7 +35,7 @@ Segmenter = Callable[[str], Iterable[str]]
 
 def _jieba_segmenter() -> Segmenter:
     try:
-        import jieba  # type: ignore[import-not-found]
+        import jieba
     except ImportError as exc:
         raise ImportError(
             "Chinese word segmentation needs jieba: pip install jieba "
