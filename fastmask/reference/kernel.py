@@ -144,13 +144,13 @@ def bounded(seed: int, epoch: int, sid: int, domain: int, block: int, range_: in
         t = (TWO32 - range_) % range_
         retries = _retry_words(seed, epoch, sid, domain, block)
         while (m & MASK32) < t:
-            x = next(retries, None)
-            if x is None:
+            word = next(retries, None)
+            if word is None:
                 raise RuntimeError(
                     f"bounded draw (domain {domain}, block {block}, range {range_}) "
                     f"used up its {4 * RETRY_ROUNDS} retry words"
                 )
-            m = x * range_
+            m = word * range_
     return m >> 32
 
 
