@@ -526,8 +526,8 @@ def mask_sequence(
     epoch: int,
     sid: int,
     ids: List[int],
-    special_mask: Optional[List[int]] = None,
-    word_starts: Optional[List[int]] = None,
+    special_mask: Optional[Sequence[int]] = None,
+    word_starts: Optional[Sequence[int]] = None,
 ) -> Tuple[List[int], List[int]]:
     """Masks one unpadded sequence; returns ``(masked ids, labels)`` (sections 5-8).
 
@@ -576,8 +576,8 @@ def pad_and_mask(
     sample_ids: List[int],
     width: int,
     left: bool,
-    special_masks: Optional[List[Optional[List[int]]]] = None,
-    word_starts: Optional[List[Optional[List[int]]]] = None,
+    special_masks: Optional[Sequence[Optional[Sequence[int]]]] = None,
+    word_starts: Optional[Sequence[Optional[Sequence[int]]]] = None,
 ) -> Tuple[List[List[int]], List[List[int]], List[List[int]]]:
     """Masks a batch and lays it out in ``B x width`` rows: ``(ids, labels, attention_mask)``.
 
