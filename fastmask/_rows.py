@@ -362,10 +362,12 @@ def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_re
         raise ValueError(f"pass only one of {', '.join(given)}")
     if not given and chinese_ref is None:
         return None
+    base: Optional[Sequence[Any]]  # one flag row (list or array) per sequence
     if word_starts is not None:
         starts = side_rows("word_starts", word_starts, ids, keep, True, cut)
         if chinese_ref is None:
             return starts
+        assert starts is not None  # word_starts was given
         base = starts.as_lists()
     else:
         base = None
