@@ -21,11 +21,19 @@ runs each benchmark once on 8 x 32 batches).
 """
 
 import pytest
+from conftest import (
+    CTX,
+    QUICK,
+    SOURCE,
+    cold_setup,
+    peer_or_skip,
+    prepared,
+    run,
+    scenario,
+    steady_step,
+)
 
 from fastmask import bench as bm
-
-from conftest import (CTX, QUICK, SOURCE, cold_setup, peer_or_skip, prepared, run, scenario,
-                      steady_step)
 
 CORE = scenario(256, 512, "tokens", "list")
 PEERS = ("fastmask", "reference", "numpy", "hf", "pad-floor", "copy-floor")

@@ -7,10 +7,9 @@ forms at 256 x 512. ``FASTMASK_BENCH_FULL=1`` runs the whole matrix.
 """
 
 import pytest
+from conftest import CTX, FULL, SOURCE, peer_or_skip, prepared, run, scenario
 
 from fastmask import bench as bm
-
-from conftest import CTX, FULL, SOURCE, peer_or_skip, prepared, run, scenario
 
 
 def _scenarios():

@@ -2,10 +2,9 @@
 and ragged inputs. One group per scenario; N = 1, 2, 4, ... up to the usable CPUs."""
 
 import pytest
+from conftest import prepared, run, scenario
 
 from fastmask import bench as bm
-
-from conftest import prepared, run, scenario
 
 SCENARIOS = [scenario(1024, L, "tokens", form) for form in ("list", "ragged")
              for L in (512, 2048)]

@@ -39,13 +39,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from fastmask import bench as bm  # noqa: E402
-from fastmask.torch import MLMCollator  # noqa: E402
+from conftest import CTX, QUICK, cold_setup, scenario, scenario_data, steady_step  # noqa: E402
 
+from fastmask import bench as bm  # noqa: E402
 from fastmask.bench.corpus import RawBatch  # noqa: E402
 from fastmask.bench.verify import check_masked  # noqa: E402
-
-from conftest import CTX, QUICK, cold_setup, scenario, scenario_data, steady_step  # noqa: E402
+from fastmask.torch import MLMCollator  # noqa: E402
 
 SCENARIO = scenario(256, 512, "tokens", "list")
 LOADER_BATCHES = 2 if QUICK else 8  # batches per DataLoader epoch
@@ -280,7 +279,7 @@ def main() -> None:
             else ("fastmask", "hf")
         for name in names:
             c = COLLATORS[name]()
-            res[name] = _median_ms(lambda i: c(batches[i]), len(batches),
+            res[name] = _median_ms(lambda i, c=c, batches=batches: c(batches[i]), len(batches),
                                    5 if name == "hf" else 200)
         for name, ms in res.items():
             rows.append((f"collate dicts ({form})", name, f"{ms:.3f} ms",

@@ -247,7 +247,7 @@ class Masker:
         self._kc = self._kernel_config()
         self._lock = threading.Lock()
         self._next_sid = 0
-        self._pool = None
+        self._pool: Optional[ThreadPoolExecutor] = None
         self._core = self._make_core()
         _LIVE.add(self)
 
@@ -435,9 +435,8 @@ class Masker:
         if self.whole_word and starts is None and self._word_table is None:
             raise ValueError("whole_word=True needs word boundaries: pass word_starts, word_ids, "
                              "offset_mapping or chinese_ref, or build the Masker with word_table")
-        if lay.truncation:
-            n = lay.max_length
-            ids, special, types, starts = (truncate(x, n) for x in (ids, special, types, starts))
+        if cut is not None:  # truncation (it needs max_length)
+            ids, special, types, starts = (truncate(x, cut) for x in (ids, special, types, starts))
         width = lay.width(ids.lengths)
         sids, start = self._sample_ids(sample_ids, B)
         try:
@@ -507,7 +506,7 @@ class Masker:
         if types is not None:
             out["token_type_ids"] = _pad_side("token_type_ids", types, width, left, 0, None,
                                               C.MAX_VOCAB, out=block[3])
-        if special is not None and return_special:
+        if special_p is not None and return_special:
             out["special_tokens_mask"] = special_p.astype(lay.dtype)
         return out
 
@@ -635,8 +634,8 @@ def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
     cut = lay.max_length if lay.truncation else None
     special = side_rows("special_tokens_mask", special_tokens_mask, ids, keep, True, cut)
     types = side_rows("token_type_ids", token_type_ids, ids, keep, False, cut)
-    if lay.truncation:
-        ids, special, types = (truncate(x, lay.max_length) for x in (ids, special, types))
+    if cut is not None:  # truncation (it needs max_length)
+        ids, special, types = (truncate(x, cut) for x in (ids, special, types))
     width = lay.width(ids.lengths)
     B = len(ids)
     block = np.empty((2, B, width), dtype=lay.dtype)

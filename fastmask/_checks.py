@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from typing import AbstractSet, Any, Iterable, Optional, Sequence
+from typing import AbstractSet, Any, Iterable, Literal, Optional, Sequence, overload
 
 import numpy as np
 
@@ -29,6 +29,12 @@ def check_names(where: str, names: Iterable[str], valid: AbstractSet[str]) -> No
                             f"valid options: {', '.join(sorted(valid))}")
 
 
+@overload
+def check_int(name: str, value: Any, lo: Optional[int] = None, hi: Optional[int] = None,
+              none_ok: Literal[False] = ...) -> int: ...
+@overload
+def check_int(name: str, value: Any, lo: Optional[int] = None, hi: Optional[int] = None,
+              *, none_ok: bool) -> Optional[int]: ...
 def check_int(name: str, value: Any, lo: Optional[int] = None, hi: Optional[int] = None,
               none_ok: bool = False) -> Optional[int]:
     """An integer (not a bool) in ``[lo, hi]``; ``None`` passes when ``none_ok``."""

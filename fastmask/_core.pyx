@@ -8,7 +8,7 @@ C kernels with the GIL released. It holds no masking semantics of its own: those
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
-from libc.stdint cimport INT32_MAX, INT32_MIN, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memset
 
 import numpy as np
@@ -114,7 +114,7 @@ ctypedef fused fill_t:
 
 
 cdef inline PyObject **_seq_items(object seq, Py_ssize_t n, str name,
-                                   Py_ssize_t i) except? NULL:
+                                  Py_ssize_t i) except? NULL:
     """The item array of an exact list or tuple, after checking it still holds n items.
 
     Called again after every step that may have run Python code: such code can resize or clear
@@ -397,7 +397,7 @@ def offsets_to_starts(list rows, uint8_t[:, ::1] out, bint left, str name):
     (csrc/words.c) applied without the GIL: every pair must have 0 <= start <= end; padding gets
     0; rows longer than the width are cut.
     """
-    cdef Py_ssize_t B = out.shape[0], L = out.shape[1]
+    cdef Py_ssize_t B = out.shape[0]
     cdef Py_ssize_t i
     if len(rows) != B:
         raise ValueError(f"{name}: {len(rows)} sequences for {B} rows")

@@ -199,6 +199,7 @@ class CopyJob:
         """The copies of one input batch, one output batch per epoch (``epochs``, default all
         of the job's); with ``row_index`` the ids are ``start, start + 1, ...``."""
         if self.row_index:
+            assert start is not None  # callers pass the first row's id with row_index
             ids = np.arange(start, start + rb.num_rows, dtype=np.int64)
             if where is None:
                 where = f"the batch of samples {start} .. {start + rb.num_rows - 1}"

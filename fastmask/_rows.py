@@ -9,7 +9,7 @@ Nothing here masks or pads; :mod:`fastmask._api` lays the outputs out.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -76,15 +76,15 @@ def lengths_from(name: str, n_rows: int, width: int, lengths: Any, attention_mas
             raise TypeError(f"attention_mask must be an integer or boolean array, got {am.dtype}")
         keep = am != 0
         if am.dtype.kind != "b":
-            bad = np.argwhere((am != 0) & (am != 1))
-            if bad.shape[0]:
-                i, j = map(int, bad[0])
+            cells = np.argwhere((am != 0) & (am != 1))
+            if cells.shape[0]:
+                i, j = map(int, cells[0])
                 raise ValueError(f"attention_mask[{i}][{j}] = {am[i, j]} is not 0 or 1")
         ln = keep.sum(axis=1).astype(np.int64)
         # the real tokens of a row must be contiguous, at the padding side's opposite end
-        bad = np.argwhere(real_mask(width, ln, left) != keep)
-        if bad.shape[0]:
-            i, j = map(int, bad[0])
+        cells = np.argwhere(real_mask(width, ln, left) != keep)
+        if cells.shape[0]:
+            i, j = map(int, cells[0])
             raise ValueError(f"attention_mask[{i}] is not a {'left' if left else 'right'}-padded "
                              f"mask (position {j}); fastmask expects real tokens to be contiguous")
         return ln, keep
@@ -170,7 +170,7 @@ def side_rows(name: str, value: Any, ids: Rows, keep: Optional[np.ndarray],
         # one list per sequence, with flat or 2-D input_ids: joined into flat values
         parts = [side_dtype(f"{name}[{i}]", _as_int_array(f"{name}[{i}]", v), flag, first)
                  for i, v in enumerate(value)]
-        arr = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8 if flag else
+        arr: np.ndarray = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8 if flag else
                                                            np.int64)
         return Rows(values=arr.astype(np.uint8 if flag else np.int64, copy=False),
                     offsets=ids.offsets, lengths=ids.lengths)
@@ -265,7 +265,7 @@ def check_lengths(name: str, lists: Sequence[Any], ids: Rows) -> np.ndarray:
     return lens
 
 
-def rows_from_lists(name: str, lists: List[Optional[Sequence[int]]], ids: Rows) -> Rows:
+def rows_from_lists(name: str, lists: Sequence[Any], ids: Rows) -> Rows:
     lens = check_lengths(name, lists, ids)
     return Rows(rows=[np.asarray(r, dtype=np.uint8) for r in lists], lengths=lens)
 
@@ -351,7 +351,7 @@ def _table_flags(ids: Rows, table: bytes) -> List[np.ndarray]:
 
 def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_ref,
                     keep, cut: Optional[int] = None,
-                    table: Optional[bytes] = None) -> Optional[Rows]:
+                    table: Optional[bytes] = None) -> Union[Rows, WordIds, None]:
     """The word starts of a call, from at most one of ``word_starts`` / ``word_ids`` /
     ``offset_mapping``, with ``chinese_ref`` positions marked as continuing a word on top of
     them. ``chinese_ref`` alone adds to the boundaries of ``table`` (the Masker's word table)
@@ -362,10 +362,12 @@ def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_re
         raise ValueError(f"pass only one of {', '.join(given)}")
     if not given and chinese_ref is None:
         return None
+    base: Optional[Sequence[Any]]  # one flag row (list or array) per sequence
     if word_starts is not None:
         starts = side_rows("word_starts", word_starts, ids, keep, True, cut)
         if chinese_ref is None:
             return starts
+        assert starts is not None  # word_starts was given
         base = starts.as_lists()
     else:
         base = None

@@ -25,8 +25,8 @@ from ._deps import need
 pa = need("pyarrow", "arrow", "fastmask.arrow")
 import pyarrow.compute as pc  # noqa: E402
 
-from ._rows import real_mask
-from .words.flags import flags_from_flat_word_ids
+from ._rows import real_mask  # noqa: E402  (after the dependency check)
+from .words.flags import flags_from_flat_word_ids  # noqa: E402
 
 __all__ = ["mask_batch", "list_column", "nested_lists", "word_starts_from_word_ids",
            "list_array", "LAYOUTS", "SPARSE_COLUMNS"]

@@ -96,7 +96,7 @@ class ParquetCorpus:
                                     f"{self.path}")
         self.pieces: List[Piece] = []
         start = 0
-        self.schema = None
+        self.schema: Any = None  # a pyarrow Schema once the first file is read
         for f in self.files:
             try:
                 pf = pq.ParquetFile(f)

@@ -3,8 +3,8 @@
 import numpy as np
 import pyarrow as pa
 import pytest
-
 from conftest import SPECIALS, VOCAB, make_masker, random_batch
+
 from fastmask import arrow as fa
 from fastmask import words
 
@@ -173,7 +173,7 @@ def test_whole_word_columns(impl, rows):
     wids = []
     for r in rows:
         w, cur = [], -1
-        for j, tok in enumerate(r):
+        for tok in r:
             if tok in SPECIALS:
                 w.append(None)
             else:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB
 
 import fastmask
 import fastmask.reference as reference
-from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB
 from fastmask import words
 
 ALL_SPECIAL = dict(pad_token_id=3, special_ids=list(range(10)), seed=1)

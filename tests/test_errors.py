@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from conftest import CLS, SEP, VOCAB, make_masker
 
 

@@ -11,11 +11,12 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from test_torch_helpers import tokenized_examples, wordpiece_tokenizer  # noqa: E402
+
 import fastmask  # noqa: E402
 import fastmask.reference as reference  # noqa: E402
 from fastmask.torch import MLMCollator  # noqa: E402
 from fastmask.vocab import masker_arguments, read_vocab  # noqa: E402
-from test_torch_helpers import tokenized_examples, wordpiece_tokenizer  # noqa: E402
 
 
 class RefCollator(MLMCollator):

@@ -287,6 +287,7 @@ def test_masking_instances_matches_masker(tmp_path):
 def test_real_text_with_a_local_wordpiece():
     tokenizers = pytest.importorskip("tokenizers")
     from pydoc_data.topics import topics
+
     from tokenizers import models, normalizers, pre_tokenizers, trainers
 
     texts = list(topics.values())[:30]

@@ -6,7 +6,6 @@ csrc/tests/fuzz_fastmask.c; reproducer in csrc/tests/crashes/)."""
 
 import numpy as np
 import pytest
-
 from conftest import MASK, make_masker
 
 
@@ -20,7 +19,7 @@ def test_long_words_are_picked_whole_and_match_the_reference(impl, action, p, wo
 
     rng = np.random.default_rng(word_len)
     rows, word_ids = [], []
-    for i in range(12):
+    for _ in range(12):
         # a batch of rows that are the long word alone (the case that went wrong: the padded
         # width is the word's length), or rows that go on after it
         n = word_len if alone else int(rng.integers(word_len, 3 * word_len))

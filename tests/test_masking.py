@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB, make_masker, random_batch
 
 

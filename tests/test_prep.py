@@ -12,8 +12,8 @@ import pytest
 
 import fastmask
 from fastmask import prep
-from fastmask.prep import api as prep_api
 from fastmask.instances import create_instances
+from fastmask.prep import api as prep_api
 
 tokenizers = pytest.importorskip("tokenizers")
 

@@ -11,7 +11,6 @@ import random
 
 import pytest
 
-from fastmask.reference import kernel as ref
 from fastmask._config import (
     SELECT_BERNOULLI,
     SELECT_EXACT,
@@ -36,6 +35,7 @@ from fastmask.reference import (
     stream_block,
     word_starts_from_table,
 )
+from fastmask.reference import kernel as ref
 
 M32 = TWO32 - 1
 
@@ -524,7 +524,7 @@ def test_span_attempts_follow_the_rules(probs):
         picked = ref.select_span(units, k, cfg.span_cdf, ref.SequenceDraws(cfg.seed, 0, sid), trace)
         assert len(trace) <= 4 * len(units) + 16
         from_spans = []
-        for i, length, a, c in trace:
+        for _i, length, a, c in trace:
             assert 1 <= length <= len(probs)
             assert c <= length
             span = units[a : a + c]
@@ -629,7 +629,7 @@ def test_span_selection_by_hand():
         if total >= 5 or all(picked):
             break
         w = stream_block(cfg.seed, epoch, sid, DOMAIN_SPAN, i)
-        length = next(l for l, c in enumerate(cfg.span_cdf, 1) if w[0] < c)
+        length = next(n for n, c in enumerate(cfg.span_cdf, 1) if w[0] < c)
         a = bounded(cfg.seed, epoch, sid, DOMAIN_SPAN, i, n_units, w[1])
         u = a
         while u < n_units and u - a < length and not picked[u] and (u == a or pos[u] == pos[u - 1] + 1):

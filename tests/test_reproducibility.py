@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import make_masker, random_batch
 
 import fastmask
 import fastmask.reference as reference
-
-from conftest import make_masker, random_batch
 
 
 def row_of(out, i, n, left=False):

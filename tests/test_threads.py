@@ -3,9 +3,9 @@
 import threading
 
 import numpy as np
+from conftest import MASK, SPECIALS, VOCAB, random_batch
 
 import fastmask
-from conftest import MASK, SPECIALS, VOCAB, random_batch
 
 
 def test_four_threads_match_serial():
@@ -26,7 +26,7 @@ def test_four_threads_match_serial():
     for t in threads:
         t.join()
     assert len(results) == 4 * 5 * 8
-    for (t, rep, i), out in results.items():
+    for (_t, _rep, i), out in results.items():
         for k in out:
             assert (out[k] == serial[i][k]).all()
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB
 
 import fastmask
 import fastmask.reference as reference
-from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB
 from fastmask import words
 from fastmask.torch import MLMCollator
 

@@ -12,10 +12,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB, random_batch
 
 import fastmask
 import fastmask.reference as reference
-from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB, random_batch
 from fastmask.torch import (
     Batch,
     EpochCallback,
@@ -645,6 +645,6 @@ def test_epoch_callback_is_a_duck_typed_trainer_callback():
     assert c.epoch == 1
     assert cb.on_step_end(None, State(), None, model=None) is None
     with pytest.raises(AttributeError):
-        cb.not_an_event
+        cb.not_an_event  # noqa: B018  (the attribute access is what raises)
     with pytest.raises(TypeError):
         EpochCallback(object())

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB
 from torch.utils.data import BatchSampler, DataLoader, DistributedSampler, RandomSampler
 
-from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB
 from fastmask.torch import EpochSampler, IndexedDataset, MLMCollator
 
 N_EXAMPLES = 96

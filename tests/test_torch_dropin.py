@@ -13,9 +13,9 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB, random_batch
 
 import fastmask
-from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB, random_batch
 from fastmask.torch import MLMCollator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -33,8 +33,15 @@ def corpus_lines():
 def wordpiece_tokenizer(vocab_size: int = 2000, padding_side: str = "right"):
     """A BERT-style fast tokenizer trained on :func:`corpus_lines`."""
     import transformers
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers import trainers
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
 
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)

@@ -16,6 +16,7 @@ import torch
 
 pytest.importorskip("transformers")
 
+import transformers  # noqa: E402
 from test_torch_helpers import (  # noqa: E402
     binomial_z,
     grouped_blocks,
@@ -24,7 +25,6 @@ from test_torch_helpers import (  # noqa: E402
     wordpiece_tokenizer,
 )
 
-import transformers  # noqa: E402
 from fastmask.torch import MLMCollator  # noqa: E402
 
 transformers.logging.set_verbosity_error()

@@ -3,7 +3,6 @@
 
 import numpy as np
 import pytest
-
 from conftest import CLS, SEP, VOCAB, make_masker
 
 ROWS = [[CLS] + list(range(10, 30)) + [SEP], [CLS, 7, SEP], list(range(40, 45))]
@@ -121,7 +120,7 @@ def test_arrow_truncation_with_multiple():
     for r, got, lab in zip(ROWS, ids, labels):
         k = min(len(r), MAX_LEN)
         assert len(got) == len(lab) == k
-        assert [l if l != -100 else g for g, l in zip(got, lab)] == r[:k]
+        assert [x if x != -100 else g for g, x in zip(got, lab)] == r[:k]
 
 
 # With truncation, entries past max_length are never read: neither checked nor used, whatever

@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import MASK, PAD, SPECIALS, VOCAB, make_masker
 
 import fastmask
 import fastmask.reference as reference
-from conftest import MASK, PAD, SPECIALS, VOCAB, make_masker
 from fastmask import _config
 
 ALL_RANDOM = dict(mlm_probability=1.0, mask_replace_prob=0.0, random_replace_prob=1.0)

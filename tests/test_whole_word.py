@@ -4,9 +4,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import CLS, MASK, SEP, SPECIALS, VOCAB, make_masker
 
 import fastmask
-from conftest import CLS, MASK, SEP, SPECIALS, VOCAB, make_masker
 
 
 def words_of(starts, special):
@@ -227,7 +227,7 @@ def test_word_table_from_vocabulary(impl):
 def random_offsets(rng, n):
     """Offsets of n tokens with gaps, glued pieces, (0, 0) specials, empty spans and a restart."""
     out, pos = [], 0
-    for j in range(n):
+    for _ in range(n):
         r = rng.random()
         if r < 0.08:
             out.append((0, 0))

@@ -13,7 +13,6 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pytest
 
-from fastmask import words
 from fastmask.words import (
     WORD_CONTINUES,
     WORD_STANDS_ALONE,
@@ -340,7 +339,7 @@ def test_offset_flags_match_word_ids(trained, sample):
 
 
 def test_offsets_with_untrimmed_spaces_need_the_text(bytelevel_tokenizer, sample):
-    convention, tok = "bytelevel", bytelevel_tokenizer
+    tok = bytelevel_tokenizer
     from tokenizers import processors
 
     untrimmed = tok.__class__.from_str(tok.to_str())

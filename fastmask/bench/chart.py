@@ -95,7 +95,8 @@ def _panels(doc: Dict[str, Any]) -> Tuple[List[str], Dict[str, Any]]:
                 out.setdefault(r["peer"], []).append((s[x_key], r["mtok_per_s"]))
         return {k: sorted(v) for k, v in out.items()}
 
-    names, what = [], {}
+    names: List[str] = []
+    what: Dict[str, Any] = {}
     if doc.get("headline"):
         names.append("headline")
         what["headline"] = [r for r in steady if r["scenario"] == doc["headline"]]
@@ -178,10 +179,10 @@ def chart_figure(doc: Dict[str, Any]):
                 x = [p[0] for p in e["points"]]
                 line(ax, e["peer"], x, [p[1] for p in e["points"]], marker="o",
                      linestyle="none")
-                xs = np.geomspace(min(x), max(x), 50)
-                ys = e["intercept_us"] / 1e3 + e["ns_per_token"] * 1e-6 * xs
+                grid = np.geomspace(min(x), max(x), 50)
+                ys = e["intercept_us"] / 1e3 + e["ns_per_token"] * 1e-6 * grid
                 ok = ys > 0  # a negative intercept cannot be drawn on a log scale
-                ax.plot(xs[ok], ys[ok], color=COLORS.get(e["peer"]), alpha=0.6, linewidth=1)
+                ax.plot(grid[ok], ys[ok], color=COLORS.get(e["peer"]), alpha=0.6, linewidth=1)
             ax.set_xscale("log")
             ax.set_yscale("log")
             _number_ticks(ax)

@@ -94,6 +94,7 @@ class DataSource:
             return (f"synthetic: realistic lengths (log-normal documents, about 43 % cut at "
                     f"the max length, mean 0.68 x max length), BERT vocabulary layout "
                     f"({self.vocab_size} ids, Zipf-like frequencies), seed {self.seed}")
+        assert self._offsets is not None and self._values is not None  # kind == "file"
         n = self._offsets.shape[0] - 1
         return (f"token file {self.path} ({n} sequences, {self._values.shape[0]} tokens, "
                 f"vocabulary {self.vocab_size})")
@@ -113,9 +114,11 @@ class DataSource:
 
     def batch(self, batch_size: int, max_length: int, index: int) -> RawBatch:
         if self.kind == "synthetic":
+            assert self._vocab is not None
             return synthetic_batch(self._vocab, self.seed, batch_size, max_length, index)
         # consecutive sequences of the file, wrapping around, truncated to max_length
-        off = self._offsets
+        off, values = self._offsets, self._values
+        assert off is not None and values is not None  # kind == "file"
         n = off.shape[0] - 1
         rows = (np.arange(batch_size) + index * batch_size) % n
         starts = off[rows]
@@ -123,7 +126,7 @@ class DataSource:
         out_off = np.zeros(batch_size + 1, dtype=np.int64)
         np.cumsum(lens, out=out_off[1:])
         idx = np.repeat(starts - out_off[:-1], lens) + np.arange(int(out_off[-1]))
-        return RawBatch(self._values[idx], out_off)
+        return RawBatch(values[idx], out_off)
 
     def char_offsets(self, raw: RawBatch) -> Optional[np.ndarray]:
         if self._vocab is not None:

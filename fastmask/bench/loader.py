@@ -124,8 +124,10 @@ def time_loader(collate: Callable, examples: List[Dict[str, Any]], batch_size: i
     kw: Dict[str, Any] = {"num_workers": workers}
     if workers:
         kw.update(persistent_workers=True, prefetch_factor=2)
-    loader = torch.utils.data.DataLoader(examples, batch_size=batch_size, shuffle=False,
-                                         collate_fn=collate, **kw)
+    # a list is a valid map-style dataset at run time; torch's stubs ask for a Dataset
+    loader: Any = torch.utils.data.DataLoader(examples,  # type: ignore[arg-type]
+                                              batch_size=batch_size, shuffle=False,
+                                              collate_fn=collate, **kw)
     n = 0
     t0 = time.perf_counter()
     for batch in loader:  # starts the workers, warms up
@@ -163,11 +165,13 @@ def run_loader(data: ScenarioData, ctx: Context, timing: Timing,
         if why:
             skipped.append({"scenario": sc.id, "peer": f"loader:{name}", "reason": why})
             continue
+        def check(out: Any, name: str = name) -> None:
+            check_loader_batch(name, out, data)
+
         for w in workers:
             try:
                 collate = make_collate(name, data, ctx)
-                times, n = time_loader(collate, examples, sc.batch_size, w, timing,
-                                       check=lambda out: check_loader_batch(name, out, data))
+                times, n = time_loader(collate, examples, sc.batch_size, w, timing, check=check)
             except Exception as e:  # one collator failing must not sink the report
                 reason = f"failed: {type(e).__name__}: {e}"
                 skipped.append({"scenario": sc.id, "peer": f"loader:{name}", "reason": reason})

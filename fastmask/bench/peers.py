@@ -189,8 +189,8 @@ def hf_tokenizer(source: DataSource, ctx: Context):
     else:
         from tokenizers import Tokenizer, models, pre_tokenizers
 
-        vocab = SyntheticVocab()
-        wp = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab.tokens)},
+        synth = SyntheticVocab()
+        wp = Tokenizer(models.WordPiece({t: i for i, t in enumerate(synth.tokens)},
                                         unk_token="[UNK]"))
         wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tok = PreTrainedTokenizerFast(tokenizer_object=wp, pad_token="[PAD]", unk_token="[UNK]",

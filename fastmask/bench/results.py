@@ -33,10 +33,10 @@ def load_json(path: str) -> Dict[str, Any]:
     return doc
 
 
-_RESULT_KEYS = {"scenario": str, "peer": str, "mode": str, "median_ms": float,
-                "min_ms": float, "q1_ms": float, "q3_ms": float, "calls": int}
-_SCENARIO_KEYS = {"id": str, "batch_size": int, "max_length": int, "masking": str,
-                  "inputs": str, "tokens": float, "padded_width": int}
+_RESULT_KEYS: Dict[str, type] = {"scenario": str, "peer": str, "mode": str, "median_ms": float,
+                                   "min_ms": float, "q1_ms": float, "q3_ms": float, "calls": int}
+_SCENARIO_KEYS: Dict[str, type] = {"id": str, "batch_size": int, "max_length": int, "masking": str,
+                                   "inputs": str, "tokens": float, "padded_width": int}
 
 
 def validate_results(doc: Any) -> List[str]:
@@ -46,11 +46,11 @@ def validate_results(doc: Any) -> List[str]:
         return ["the document is not a JSON object"]
     if doc.get("schema") != SCHEMA:
         problems.append(f"schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
-    for key, typ in (("created", str), ("machine", dict), ("settings", dict),
+    for key, kind in (("created", str), ("machine", dict), ("settings", dict),
                      ("peers", list), ("scenarios", list), ("results", list),
                      ("skipped", list), ("scaling", dict), ("notes", list), ("data", dict)):
-        if not isinstance(doc.get(key), typ):
-            problems.append(f"{key!r} is missing or not a {typ.__name__}")
+        if not isinstance(doc.get(key), kind):
+            problems.append(f"{key!r} is missing or not a {kind.__name__}")
     if problems:
         return problems
     for key in ("cpu", "logical_cpus", "python", "numpy", "fastmask"):

@@ -79,15 +79,15 @@ def _thread_scenarios(scenarios: Sequence[Scenario]) -> List[Scenario]:
 
 
 def _measure(peer: Peer, data: ScenarioData, ctx: Context,
-             timing: Timing) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+             timing: Timing) -> Tuple[Dict[str, Any], Optional[str]]:
     """Checks one peer's first output and times it on one scenario: ``(statistics, None)``, or
-    ``(None, "failed: ...")`` (a wrong output fails as ``WrongOutput``)."""
+    ``({}, "failed: ...")`` (a wrong output fails as ``WrongOutput``)."""
     try:
         fn = peer.prepare(data, ctx)
         times = time_steady(fn, len(data), timing, slow=peer.slow,
                             check=lambda out: peer.check(out, data, 0))
     except Exception as e:
-        return None, f"failed: {type(e).__name__}: {e}"
+        return {}, f"failed: {type(e).__name__}: {e}"
     return _stats(times), None
 
 
@@ -199,9 +199,10 @@ def run(settings: Settings, source: Optional[DataSource] = None,
             bar.set(f"{loader_sc.id} · DataLoader")
             data = ScenarioData(source, loader_sc, batches_for(0.68 * loader_sc.batch_size *
                                                                loader_sc.max_length))
-            loader_doc, why = run_loader(data, ctx, settings.timing, settings.loader_workers,
-                                         loader_names, settings.loader_batches, log)
-            skipped += why
+            loader_doc, loader_skipped = run_loader(data, ctx, settings.timing,
+                                                    settings.loader_workers, loader_names,
+                                                    settings.loader_batches, log)
+            skipped += loader_skipped
             del data
             bar.update()
 

@@ -13,8 +13,14 @@ from .bench import BENCH_DESCRIPTION, cmd_bench
 from .demo import DEMO_DESCRIPTION, DEMO_SENTENCES, cmd_demo
 from .entry import build_parser, main
 from .show import SHOW_DESCRIPTION, Style, cmd_show, legend, mask_texts, render
-from .text import (SPECIALS, SimpleWordPiece, TextTokenizer, cache_dir, demo_corpus,
-                   load_text_tokenizer)
+from .text import (
+                   SPECIALS,
+                   SimpleWordPiece,
+                   TextTokenizer,
+                   cache_dir,
+                   demo_corpus,
+                   load_text_tokenizer,
+)
 
 __all__ = ["main", "build_parser", "load_text_tokenizer", "TextTokenizer", "SimpleWordPiece",
            "UsageError", "Style", "PROG", "legend", "render", "mask_texts", "cache_dir",

@@ -12,9 +12,21 @@ import os
 import sys
 from typing import Any
 
-from .args import (PROG, Formatter, UsageError, add_masking_options, add_vocab_options,
-                   check_writable, choice_list, int_list, nonneg_int, positive_int,
-                   resolve_seed, seconds, wrap)
+from .args import (
+    PROG,
+    Formatter,
+    UsageError,
+    add_masking_options,
+    add_vocab_options,
+    check_writable,
+    choice_list,
+    int_list,
+    nonneg_int,
+    positive_int,
+    resolve_seed,
+    seconds,
+    wrap,
+)
 
 __all__ = ["engine", "cmd_bench", "add_bench_parser"]
 

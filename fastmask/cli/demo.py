@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from typing import List
 
-from .args import PROG, Formatter, MASKING_OPTIONS, positive_int, wrap
+from .args import MASKING_OPTIONS, PROG, Formatter, positive_int, wrap
 from .bench import engine
 from .show import Style, add_color_options, legend, mask_texts, summary, use_color
 from .text import load_text_tokenizer

@@ -9,8 +9,18 @@ import sys
 from collections import Counter
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .args import (PROG, Formatter, UsageError, add_masking_options, masker_error, min_int,
-                   resolve_seed, span_selection, unigram_counts, wrap)
+from .args import (
+    PROG,
+    Formatter,
+    UsageError,
+    add_masking_options,
+    masker_error,
+    min_int,
+    resolve_seed,
+    span_selection,
+    unigram_counts,
+    wrap,
+)
 from .text import TextTokenizer, load_text_tokenizer
 
 __all__ = ["Style", "legend", "render", "mask_texts", "cmd_show", "add_show_parser",

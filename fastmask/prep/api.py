@@ -14,7 +14,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Generator, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -151,7 +151,8 @@ class _Plan:
         self.k = _check_positive("dupe_factor", dupe_factor)
         self.batch_size = _check_positive("batch_size", batch_size)
         self.column = column
-        self.corpus = None
+        self.corpus: Optional[ParquetCorpus] = None
+        schema: Any  # a pyarrow Schema
         if _is_path(data):
             self.corpus = ParquetCorpus(os.fspath(data), column=column)
             schema = self.corpus.schema
@@ -225,7 +226,7 @@ class _Plan:
         return out
 
 
-def _ordered(plan: _Plan, num_threads: int, stop: threading.Event) -> Iterator[Any]:
+def _ordered(plan: _Plan, num_threads: int, stop: threading.Event) -> Generator[Any, None, None]:
     """Runs the jobs of ``plan`` on ``num_threads`` threads; yields results in job order."""
     jobs = plan.jobs
     if num_threads == 1 or len(jobs) <= 1:

@@ -22,12 +22,23 @@ import sys
 import threading
 from typing import Any, Dict, Optional, Sequence
 
+from ..cli.args import (
+    Formatter,
+    UsageError,
+    add_masking_options,
+    add_vocab_options,
+    flag_message,
+    positive_int,
+    probability,
+    resolve_seed,
+    seed_int,
+    span_selection,
+    unigram_counts,
+    wrap,
+)
 from .api import OUTPUT_FORMATS
 from .engines import ENGINES
 from .readers import INPUT_FORMATS
-from ..cli.args import (Formatter, UsageError, add_masking_options, add_vocab_options,
-                        flag_message, positive_int, probability, resolve_seed, seed_int,
-                        span_selection, unigram_counts, wrap)
 
 __all__ = ["add_parser", "run", "main", "summary_line", "PREP_FLAGS", "INSTALL_HINT"]
 

@@ -31,8 +31,8 @@ class _FileWriter:
         self.compression = compression
         self.metadata = metadata
         self.schema = None
-        self._writer = None
-        self._sink = None
+        self._writer: Any = None  # a pyarrow writer, opened with the first batch
+        self._sink: Any = None
         self._batches = 0
 
     def open(self, schema) -> None:
@@ -124,8 +124,8 @@ class _IpcStage:
 
     def __init__(self, path: str):
         self.path = path
-        self._writer = None
-        self._sink = None
+        self._writer: Any = None  # a pyarrow writer, opened with the first batch
+        self._sink: Any = None
         self.schema = None
 
     def write(self, rb) -> None:

@@ -20,8 +20,12 @@ import numpy as np
 from .. import _api
 from .. import _config as C
 from .._checks import check_int, int_array, offsets_array, sample_ids_array
-from .kernel import (pad_and_mask, word_starts_from_offsets, word_starts_from_table,
-                     word_starts_from_word_ids)
+from .kernel import (
+    pad_and_mask,
+    word_starts_from_offsets,
+    word_starts_from_table,
+    word_starts_from_word_ids,
+)
 
 __all__ = ["Masker", "pad", "mask"]
 
@@ -378,9 +382,9 @@ class Masker(_api.Masker):
         if self.whole_word and starts is None and self._word_table is None:
             raise ValueError("whole_word=True needs word boundaries: pass word_starts, word_ids, "
                              "offset_mapping or chinese_ref, or build the Masker with word_table")
-        if lay.truncation:
-            n = lay.max_length
-            rows, special, types, starts = (_cut(x, n) for x in (rows, special, types, starts))
+        if cut is not None:  # truncation (it needs max_length)
+            rows = [r[:cut] for r in rows]
+            special, types, starts = (_cut(x, cut) for x in (special, types, starts))
         width = _width(lay, [len(r) for r in rows])
         seqs = _check_ids(rows, self.vocab_size)
         if sample_ids is None:
@@ -435,8 +439,9 @@ def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
     cut = lay.max_length if lay.truncation else None
     special = _read_side("special_tokens_mask", special_tokens_mask, form, 0, 2, cut)
     types = _read_side("token_type_ids", token_type_ids, form, 0, C.MAX_VOCAB, cut)
-    if lay.truncation:
-        rows, special, types = (_cut(x, lay.max_length) for x in (rows, special, types))
+    if cut is not None:  # truncation (it needs max_length)
+        rows = [r[:cut] for r in rows]
+        special, types = (_cut(x, cut) for x in (special, types))
     width = _width(lay, [len(r) for r in rows])
     rows = _check_ids(rows, hi)
     B = len(rows)

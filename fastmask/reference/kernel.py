@@ -144,13 +144,13 @@ def bounded(seed: int, epoch: int, sid: int, domain: int, block: int, range_: in
         t = (TWO32 - range_) % range_
         retries = _retry_words(seed, epoch, sid, domain, block)
         while (m & MASK32) < t:
-            x = next(retries, None)
-            if x is None:
+            word = next(retries, None)
+            if word is None:
                 raise RuntimeError(
                     f"bounded draw (domain {domain}, block {block}, range {range_}) "
                     f"used up its {4 * RETRY_ROUNDS} retry words"
                 )
-            m = x * range_
+            m = word * range_
     return m >> 32
 
 
@@ -526,8 +526,8 @@ def mask_sequence(
     epoch: int,
     sid: int,
     ids: List[int],
-    special_mask: Optional[List[int]] = None,
-    word_starts: Optional[List[int]] = None,
+    special_mask: Optional[Sequence[int]] = None,
+    word_starts: Optional[Sequence[int]] = None,
 ) -> Tuple[List[int], List[int]]:
     """Masks one unpadded sequence; returns ``(masked ids, labels)`` (sections 5-8).
 
@@ -576,8 +576,8 @@ def pad_and_mask(
     sample_ids: List[int],
     width: int,
     left: bool,
-    special_masks: Optional[List[Optional[List[int]]]] = None,
-    word_starts: Optional[List[Optional[List[int]]]] = None,
+    special_masks: Optional[Sequence[Optional[Sequence[int]]]] = None,
+    word_starts: Optional[Sequence[Optional[Sequence[int]]]] = None,
 ) -> Tuple[List[List[int]], List[List[int]], List[List[int]]]:
     """Masks a batch and lays it out in ``B x width`` rows: ``(ids, labels, attention_mask)``.
 

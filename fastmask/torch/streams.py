@@ -161,7 +161,7 @@ class FallbackStreams:
         return {"seed": self.seed, "rank": self.rank}
 
     def __setstate__(self, state):
-        self.__init__(state["seed"], state["rank"])
+        type(self).__init__(self, state["seed"], state["rank"])
 
 
 def torch_seed() -> int:

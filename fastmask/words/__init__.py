@@ -22,12 +22,12 @@ Only NumPy is required. ``jieba`` is imported lazily, when :func:`chinese_ref` n
 
 from .chinese import Segmenter, _is_cjk_char, chinese_ref, chinese_word_starts  # noqa: F401
 from .flags import (  # noqa: F401  (the old private names, still importable from here)
+    Offsets,
+    WordIds,
     _flags_from_offsets,
     _flags_from_word_ids,
     _offsets_array,
     _word_ids_array,
-    Offsets,
-    WordIds,
     starts_from_chinese_ref,
     starts_from_offsets,
     starts_from_word_ids,

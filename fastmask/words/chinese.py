@@ -9,6 +9,7 @@ import numpy as np
 
 from .flags import Offsets, _offsets_array, starts_from_chinese_ref
 
+
 def _is_cjk_char(ch: str) -> bool:
     """True for a CJK unified ideograph (the ranges BERT's tokenizer treats as Chinese)."""
     cp = ord(ch)
@@ -34,7 +35,7 @@ Segmenter = Callable[[str], Iterable[str]]
 
 def _jieba_segmenter() -> Segmenter:
     try:
-        import jieba  # type: ignore[import-not-found]
+        import jieba
     except ImportError as exc:
         raise ImportError(
             "Chinese word segmentation needs jieba: pip install jieba "

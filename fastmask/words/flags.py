@@ -16,7 +16,7 @@ Offsets = Union[Sequence[Sequence[int]], np.ndarray]
 WordIds = Union[Sequence[Optional[int]], np.ndarray]
 
 
-def _word_ids_array(word_ids: Sequence[Any], where: str) -> np.ndarray:
+def _word_ids_array(word_ids: WordIds, where: str) -> np.ndarray:
     """int64 array of one example's word ids, ``None`` (and negatives) as -1."""
     if isinstance(word_ids, np.ndarray):
         if word_ids.ndim != 1:
