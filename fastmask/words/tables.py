@@ -10,10 +10,10 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import numpy as np
 
+from fastmask._config import MAX_VOCAB
+
 from .. import _core
 from ._rules import TABLE, flat_starts
-
-from fastmask._config import MAX_VOCAB
 
 #: Word-table value of a token that continues the word of the token before it.
 WORD_CONTINUES = 0
