@@ -1,4 +1,5 @@
 # Declarations of the C core (csrc/fastmask.h) for Cython.
+from cpython.object cimport PyObject
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 
@@ -113,6 +114,17 @@ cdef extern from "fastmask.h" nogil:
                                   const int64_t *offsets, int64_t rows, int64_t width, int left,
                                   int truncate, uint8_t *out, int64_t *err_row,
                                   int64_t *err_pos)
+
+
+# reading Python lists and ints without a call (fastmask/_pyints.h)
+cdef extern from "Python.h":
+    Py_ssize_t Py_SIZE(object)
+
+cdef extern from "_pyints.h":
+    bint fm_compact_long(PyObject *o, long long *value) nogil
+    void fm_prefetch_item(PyObject **items, Py_ssize_t k, Py_ssize_t n) nogil
+    PyObject **_list_items "fm_list_items"(object)
+    PyObject **_tuple_items "fm_tuple_items"(object)
 
 
 ctypedef fused out_t:

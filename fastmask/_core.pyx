@@ -13,15 +13,6 @@ from libc.string cimport memset
 
 import numpy as np
 
-cdef extern from "Python.h":
-    Py_ssize_t Py_SIZE(object)
-
-cdef extern from "_pyints.h":
-    bint fm_compact_long(PyObject *o, long long *value) nogil
-    void fm_prefetch_item(PyObject **items, Py_ssize_t k, Py_ssize_t n) nogil
-    PyObject **_list_items "fm_list_items"(object)
-    PyObject **_tuple_items "fm_tuple_items"(object)
-
 
 def workspace_bytes(int64_t width):
     """Bytes of scratch memory one thread needs for rows of up to `width` tokens."""
