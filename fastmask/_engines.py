@@ -1,5 +1,6 @@
 """What :mod:`fastmask.prep`, :mod:`fastmask.ray` and :mod:`fastmask.spark` share: the rows of
-a masked copy, the sample-id checks, the atomic output and the lazy engine imports.
+a masked copy, the sample-id checks, the atomic output and its publication, the lazy engine
+imports.
 
 A copy is a pure function of one Arrow batch: :class:`CopyJob` holds the masker and the options
 (it pickles, so an engine ships it to its workers once) and turns an input batch into one output
@@ -20,8 +21,9 @@ import signal
 import socket
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 
@@ -408,3 +410,32 @@ def footer_counts(directory: str, column: str) -> Dict[str, int]:
             if st is not None and st.num_values is not None:
                 ids += st.num_values
     return {"rows": rows, "files": len(files), "ids": ids}
+
+
+def write_copies(path: str, write: Callable[[str], None], job: "CopyJob", meta: Dict[str, Any],
+                 column: str, overwrite: bool, output: Optional["StagedDirectory"],
+                 t0: float) -> Dict[str, Any]:
+    """Runs an engine's ``write(directory)`` for the copies of ``job`` and publishes them; the
+    fields of the :class:`fastmask.prep.PrepStats` to return.
+
+    A URI is written in place, then the marker (nothing is counted); a local path is written
+    into a staged directory (``output``, or a new one) that is published when complete and
+    removed on any error or interruption, with rows and ids counted from the Parquet footers.
+    """
+    if is_uri(path):
+        write(path)
+        write_marker(path, meta)
+        return dict(path=path, dupe_factor=len(job.epochs), seconds=time.perf_counter() - t0)
+    out = output or StagedDirectory(path, overwrite)
+    try:
+        write(out.build)
+        counts = footer_counts(out.build, column)
+        k = len(job.epochs)
+        stats = dict(path=out.path, rows=counts["rows"], tokens=counts["ids"],
+                     samples=counts["rows"] // k, dupe_factor=k,
+                     seconds=time.perf_counter() - t0)
+        out.publish(out.build, dict(meta, rows=stats["rows"], files=counts["files"]))
+    except BaseException:
+        out.abort()
+        raise
+    return stats

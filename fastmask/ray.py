@@ -187,22 +187,6 @@ def write_static(ds, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
     if min_rows_per_file is not None:
         opts["min_rows_per_file"] = E.positive("min_rows_per_file", min_rows_per_file)
     t0 = time.perf_counter()
-    if E.is_uri(path):
-        masked.write_parquet(path, **opts)
-        E.write_marker(path, meta)
-        return PrepStats(path=path, dupe_factor=len(job.epochs),
-                         seconds=time.perf_counter() - t0)
-    out = _output or E.StagedDirectory(path, overwrite)
-    try:
-        masked.write_parquet(out.build, **opts)
-        counts = E.footer_counts(out.build, column)
-        k = len(job.epochs)
-        stats = PrepStats(path=out.path, rows=counts["rows"], tokens=counts["ids"],
-                          samples=counts["rows"] // k, dupe_factor=k,
-                          seconds=time.perf_counter() - t0)
-        out.publish(out.build, dict(meta, rows=stats.rows, files=counts["files"]))
-    except BaseException:
-        out.abort()
-        raise
-    return stats
+    return PrepStats(**E.write_copies(path, lambda d: masked.write_parquet(d, **opts), job, meta,
+                                      column, overwrite, _output, t0))
 

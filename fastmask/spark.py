@@ -276,21 +276,4 @@ def write_static(df, path: str, masker, *, dupe_factor: int = 1, epoch: Optional
                 raise
             raise err from None
 
-    if E.is_uri(path):
-        run(path)
-        E.write_marker(path, meta)
-        return PrepStats(path=path, dupe_factor=len(job.epochs),
-                         seconds=time.perf_counter() - t0)
-    out = _output or E.StagedDirectory(path, overwrite)
-    try:
-        run(out.build)
-        counts = E.footer_counts(out.build, column)
-        k = len(job.epochs)
-        stats = PrepStats(path=out.path, rows=counts["rows"], tokens=counts["ids"],
-                          samples=counts["rows"] // k, dupe_factor=k,
-                          seconds=time.perf_counter() - t0)
-        out.publish(out.build, dict(meta, rows=stats.rows, files=counts["files"]))
-    except BaseException:
-        out.abort()
-        raise
-    return stats
+    return PrepStats(**E.write_copies(path, run, job, meta, column, overwrite, _output, t0))
