@@ -44,7 +44,7 @@ int fm_word_starts_from_ids(const int64_t *word_ids, const int64_t *offsets, int
         }
         if (width == 0)
             continue;
-        const int64_t *w = word_ids + offsets[i];
+        const int64_t *w = n > 0 ? word_ids + offsets[i] : word_ids; /* no NULL + k */
         uint8_t *row = out + i * width;
         uint8_t *dst = row + fm_row_offset(n, width, left);
         if (n > 0)
@@ -66,7 +66,7 @@ int fm_word_starts_from_spans(const int64_t *spans, const int64_t *offsets, int6
         return rc;
     for (int64_t i = 0; i < rows; i++) {
         const int64_t total = offsets[i + 1] - offsets[i];
-        const int64_t *sp = spans + 2 * offsets[i];
+        const int64_t *sp = total > 0 ? spans + 2 * offsets[i] : spans;
         /* every span of the row is checked, also the ones truncation drops */
         for (int64_t j = 0; j < total; j++) {
             if (sp[2 * j] < 0 || sp[2 * j + 1] < sp[2 * j]) {
@@ -112,7 +112,7 @@ int fm_word_starts_from_table(const uint8_t *table, int64_t table_size, const in
             *err_row = i;
             return rc;
         }
-        const int64_t *y = ids + offsets[i];
+        const int64_t *y = n > 0 ? ids + offsets[i] : ids;
         for (int64_t j = 0; j < n; j++) {
             if (y[j] < 0 || y[j] >= table_size) {
                 *err_row = i;

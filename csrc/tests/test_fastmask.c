@@ -1917,6 +1917,18 @@ static void test_word_starts(void)
           "table NULL");
     CHECK(fm_word_starts_from_ids(&w1, off1, 1, 1, 0, 0, &o1, NULL) == FM_OK && o1 == 1,
           "word ids, NULL err_row");
+    /* NULL values are allowed when every row is empty, also when the offsets do not start at 0:
+     * no row may then form a pointer from them (undefined behaviour, seen by UBSan) */
+    const int64_t empty[3] = {3, 3, 3};
+    uint8_t o8[8];
+    memset(o8, 7, sizeof o8);
+    CHECK(fm_word_starts_from_ids(NULL, empty, 2, 4, 1, 0, o8, &er) == FM_OK, "ids, empty rows");
+    CHECK(fm_word_starts_from_spans(NULL, empty, 2, 4, 0, 0, o8, &er, &ep) == FM_OK,
+          "spans, empty rows");
+    CHECK(fm_word_starts_from_table(NULL, 0, NULL, empty, 2, 4, 0, 0, o8, &er, &ep) == FM_OK,
+          "table, empty rows");
+    for (int q = 0; q < 8; q++)
+        CHECK(o8[q] == 0, "empty rows: cell %d is %u, expected padding 0", q, o8[q]);
 }
 
 /* Whole-word masking from the vocabulary table inside the kernel gives the same bits as
