@@ -1,27 +1,20 @@
 #!/usr/bin/env bash
 # Line coverage of the C core reached by the fuzz corpora (docs/reliability.md).
 #
-#   tools/coverage.sh [--tolerate-known] [EXTRA_CORPUS_ROOT]
+#   tools/coverage.sh [EXTRA_CORPUS_ROOT]
 #
 # Builds every harness with clang's source-based coverage (-fprofile-instr-generate
 # -fcoverage-mapping, no sanitizers), runs each over its seed corpus csrc/tests/corpus/<name>
 # (and EXTRA_CORPUS_ROOT/<name> when given, e.g. the long campaign's $FUZZ_WORK/corpus), merges
 # the profiles and prints llvm-cov's per-file line coverage of csrc/*.c and csrc/*.h, then the
 # lines no input reached. Every .c file of csrc/ is compiled in, whatever the core's layout.
-# --tolerate-known builds the harnesses as tools/fuzz.sh --tolerate-known does (needed while a
-# known defect makes some corpus inputs fail: the replay would stop at the first of them).
 # Environment: FUZZ_WORK (default ${TMPDIR:-/tmp}/fastmask-fuzz), FUZZ_HARNESSES, CC.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-DEFS=()
-if [[ ${1:-} == --tolerate-known ]]; then
-    DEFS=(-DFZ_TOLERATE_KNOWN)
-    shift
-fi
 EXTRA=${1:-}
 WORK=${FUZZ_WORK:-${TMPDIR:-/tmp}/fastmask-fuzz}/coverage
-HARNESSES=${FUZZ_HARNESSES:-fastmask pad rng}
+HARNESSES=${FUZZ_HARNESSES:-fastmask pad rng rows}
 rm -rf "$WORK"
 mkdir -p "$WORK"
 
@@ -47,7 +40,7 @@ objects=()
 for h in $HARNESSES; do
     bin="$WORK/fuzz_$h"
     "$CLANG" -std=c11 -g -O1 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
-        "${DEFS[@]}" -I "$ROOT/csrc" "${CORE[@]}" "$ROOT/csrc/tests/fuzz_$h.c" -lm -o "$bin"
+        -I "$ROOT/csrc" "${CORE[@]}" "$ROOT/csrc/tests/fuzz_$h.c" -lm -o "$bin"
     dirs=()
     [[ -d $ROOT/csrc/tests/corpus/$h ]] && dirs+=("$ROOT/csrc/tests/corpus/$h")
     [[ -n $EXTRA && -d $EXTRA/$h ]] && dirs+=("$EXTRA/$h")

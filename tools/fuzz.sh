@@ -12,31 +12,19 @@
 #   tools/fuzz.sh repro FILE...   runs one harness (named by FUZZ_HARNESS, default fastmask)
 #                                 on saved inputs, e.g. csrc/tests/crashes/*.
 #
-# Options (before the mode): --tolerate-known  builds with -DFZ_TOLERATE_KNOWN, which leaves
-# the rows hit by a known, still unfixed defect unchecked (see csrc/tests/crashes/) so that a
-# long campaign can look for new ones; CI runs without it.
-#
 # Environment: FUZZ_WORK (default ${TMPDIR:-/tmp}/fastmask-fuzz), FUZZ_SECONDS, FUZZ_LONG_SECONDS,
 # FUZZ_SECONDS_<harness> (long mode: that harness's time, e.g. FUZZ_SECONDS_fastmask=1800),
-# FUZZ_HARNESSES (default "fastmask pad rng"), CC (a clang; installed from apt when missing).
+# FUZZ_HARNESSES (default "fastmask pad rng rows"), CC (a clang; installed from apt when missing).
 # Every .c file of csrc/ is compiled in, whatever the C core's file layout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-TOLERATE=0
-while [[ $# -gt 0 && $1 == --* ]]; do
-    case $1 in
-    --tolerate-known) TOLERATE=1 ;;
-    *) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
-    esac
-    shift
-done
 MODE=${1:-ci}
 [[ $# -gt 0 ]] && shift
 
 WORK=${FUZZ_WORK:-${TMPDIR:-/tmp}/fastmask-fuzz}
-HARNESSES=${FUZZ_HARNESSES:-fastmask pad rng}
+HARNESSES=${FUZZ_HARNESSES:-fastmask pad rng rows}
 mkdir -p "$WORK/bin" "$WORK/logs" "$WORK/artifacts"
 
 find_clang() {
@@ -66,14 +54,13 @@ shopt -u nullglob
 
 FLAGS=(-std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer
        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I "$ROOT/csrc")
-[[ $TOLERATE == 1 ]] && FLAGS+=(-DFZ_TOLERATE_KNOWN)
 
 build() {
     local h
     for h in $HARNESSES; do
         "$CLANG" "${FLAGS[@]}" "${CORE[@]}" "$ROOT/csrc/tests/fuzz_$h.c" -lm -o "$WORK/bin/fuzz_$h"
     done
-    echo "built with $("$CLANG" --version | head -1)$([[ $TOLERATE == 1 ]] && echo ', known defects tolerated'): $HARNESSES -> $WORK/bin"
+    echo "built with $("$CLANG" --version | head -1): $HARNESSES -> $WORK/bin"
 }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allocator_may_return_null=0}
@@ -153,7 +140,7 @@ repro)
     "$WORK/bin/fuzz_$h" -runs=1 "$@"
     ;;
 *)
-    echo "usage: tools/fuzz.sh [--tolerate-known] [ci|long|build|repro FILE...]" >&2
+    echo "usage: tools/fuzz.sh [ci|long|build|repro FILE...]" >&2
     exit 2
     ;;
 esac

@@ -348,13 +348,6 @@ static int build_setup(fz *r, prng *g, setup *st)
     c->n_span_lengths = m;
     c->word_table = fz_below(r, 4) ? st->table : NULL;
 
-#ifdef FZ_TOLERATE_KNOWN
-    /* the known word-walk defect also walks each long unit once per set bit inside it: keep
-     * word-unit Bernoulli probabilities at or below 1/4 so that the campaign stays fast */
-    if (c->units == FM_UNITS_WORDS && c->selection == FM_SELECT_BERNOULLI &&
-        c->t_select > FZ_TWO32 / 4)
-        c->t_select = FZ_TWO32 / 4;
-#endif
     if (fz_below(r, 12) != 11) /* (an input that has run out reads as zeros: valid) */
         return 0;
     /* one field made invalid (only ways that keep every buffer the size the contract asks) */
@@ -665,35 +658,6 @@ FZ_NO_COV static int64_t budget(const fm_config *c, int64_t n)
     return k;
 }
 
-#ifdef FZ_TOLERATE_KNOWN
-/*
- * Campaign mode only (tools/fuzz.sh --tolerate-known): the rows on which the word walk of the
- * Bernoulli kernel stores past ws->pos (csrc/tests/crashes/repro_word_walk_overflow.c), told
- * apart the way the walk sees them: every set SELECT bit s stores positions up to the end of
- * the run of candidates with f == 0 after it, at index np + (e - s), np counting the tokens of
- * the units picked so far. Such rows are left unchecked so that the campaign can go on.
- */
-static long known_skipped;
-
-FZ_NO_COV static int word_walk_overflows(const fm_config *c, int64_t n, int64_t L, const uint8_t *sp,
-                               const uint8_t *flag, const uint32_t *sel)
-{
-    int64_t np = 0;
-    for (int64_t s = 0; s < n; s++) {
-        if (sel[s] >= c->t_select)
-            continue;
-        int64_t e = s + 1;
-        while (e < n && !sp[e] && !flag[e])
-            e++;
-        if (np + (e - 1 - s) >= L + 4)
-            return 1;
-        if (!sp[s] && (s == 0 || sp[s - 1] || flag[s]))
-            np += e - s;
-    }
-    return 0;
-}
-#endif
-
 /*
  * One row that the kernel reports done. x, sm, ws: the padded input row (sm, ws may be NULL);
  * o, lab, att: the padded output row (att may be NULL).
@@ -749,13 +713,6 @@ FZ_NO_COV static void check_row(const setup *st, const tbatch *tb, int left, int
     if (c->selection == FM_SELECT_BERNOULLI)
         for (int64_t j = 0; j < n; j += 4)
             fm_stream_block(c->seed, c->epoch, sid, FM_DOMAIN_SELECT, (uint32_t)(j / 4), sel + j);
-#ifdef FZ_TOLERATE_KNOWN
-    if (c->units == FM_UNITS_WORDS && c->selection == FM_SELECT_BERNOULLI &&
-        word_walk_overflows(c, n, L, sp, flag, sel)) {
-        known_skipped++;
-        return; /* output unspecified while crashes/repro_word_walk_overflow.c fails */
-    }
-#endif
 
     /* picked, from the labels */
     int64_t npk = 0, nunknown = 0;
