@@ -182,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 23: /* rows x width overflows: rejected before anything is read or written */
         if (rg.rows > 1) {
-            width_arg = INT64_MAX / 2 + (int64_t)fz_below(&r, 1000);
+            width_arg = INT64_MAX / rg.rows + 1 + (int64_t)fz_below(&r, 1000);
             have_out = 1;
         }
         break;
@@ -210,29 +210,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t *erp = null_err ? NULL : &er, *epp = null_err ? NULL : &ep;
     int64_t *lensp = null_lens ? NULL : lens;
     const int64_t *offp = have_offsets ? rg.offsets : NULL;
+    /* the four typed variants take the same arguments; only the value and output types differ */
+#define PAD_CALL(fn, vals)                                                                       \
+    fn(have_values ? (vals) : NULL, offp, rows_arg, width_arg, left, truncate, pad, vocab, out,  \
+       lensp, erp, epp)
     int rc;
-    switch (which) {
-    case 0:
-        rc = fm_pad_i64_i64(have_values ? rg.v64 : NULL, offp, rows_arg, width_arg, left,
-                            truncate, pad, vocab, out, lensp, erp, epp);
-        break;
-    case 1:
-        rc = fm_pad_i32_i64(have_values ? rg.v32 : NULL, offp, rows_arg, width_arg, left,
-                            truncate, pad, vocab, out, lensp, erp, epp);
-        break;
-    case 2:
-        rc = fm_pad_i64_i32(have_values ? rg.v64 : NULL, offp, rows_arg, width_arg, left,
-                            truncate, pad, vocab, out, lensp, erp, epp);
-        break;
-    case 3:
-        rc = fm_pad_i32_i32(have_values ? rg.v32 : NULL, offp, rows_arg, width_arg, left,
-                            truncate, pad, vocab, out, lensp, erp, epp);
-        break;
-    default:
+    if (which == 4) {
         rc = fm_pad_u8(have_values ? rg.v8 : NULL, offp, rows_arg, width_arg, left, truncate,
                        (uint8_t)pad, out, erp);
         ep = wep; /* fm_pad_u8 has no position */
+    } else if (in32) {
+        rc = out32 ? PAD_CALL(fm_pad_i32_i32, rg.v32) : PAD_CALL(fm_pad_i32_i64, rg.v32);
+    } else {
+        rc = out32 ? PAD_CALL(fm_pad_i64_i32, rg.v64) : PAD_CALL(fm_pad_i64_i64, rg.v64);
     }
+#undef PAD_CALL
     FZ_CHECK(rc == wrc, "fm_pad variant %d: status %d, expected %d", which, rc, wrc);
     if (!null_err)
         FZ_CHECK(er == wer && ep == wep, "variant %d: error at %lld/%lld, expected %lld/%lld",
