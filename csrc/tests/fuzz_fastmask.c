@@ -85,6 +85,7 @@ typedef struct setup {
     int nskip;
     int skip_is_spec;            /* random ids must avoid S */
     uint64_t cdf[12];
+    uint32_t *cum;               /* unigram table (section 8) or NULL */
     uint8_t *bits, *table;
     int mapped;
 } setup;
@@ -144,8 +145,14 @@ FZ_NO_COV static int config_valid(const fm_config *c)
         if (c->random_skip[i] < 0 || c->random_skip[i] >= c->vocab_size ||
             (i > 0 && c->random_skip[i] <= c->random_skip[i - 1]))
             return 0;
-    if (c->random_range < 1 || (int64_t)c->random_range != c->vocab_size - c->n_random_skip)
+    if (c->random_cum != NULL) { /* unigram: nothing skipped, the total weight is R */
+        if (c->n_random_skip != 0 || c->random_range < 1 ||
+            c->random_cum[c->vocab_size - 1] != c->random_range)
+            return 0;
+    } else if (c->random_range < 1 ||
+               (int64_t)c->random_range != c->vocab_size - c->n_random_skip) {
         return 0;
+    }
     if (c->selection == FM_SELECT_SPAN) {
         if (c->span_cdf == NULL || c->n_span_lengths < 1)
             return 0;
@@ -335,6 +342,28 @@ static int build_setup(fz *r, prng *g, setup *st)
     c->random_skip = st->nskip ? st->skip : NULL;
     c->n_random_skip = st->nskip;
     c->random_range = (uint32_t)(V - st->nskip);
+    /* a unigram table now and then (small vocabularies): weights with zeros, none on S */
+    c->random_cum = NULL;
+    if (!st->mapped && fz_below(r, 6) == 5) {
+        const unsigned zeros = (unsigned)fz_below(r, 256);
+        const uint64_t top = 1 + fz_below(r, 65535); /* V * top < 2^32 */
+        st->cum = fz_alloc((size_t)V * sizeof(uint32_t), 0);
+        uint64_t total = 0;
+        for (int64_t i = 0; i < V; i++) {
+            const int special = (st->bits[i >> 3] >> (i & 7)) & 1;
+            if (!special && !pr_chance(g, zeros))
+                total += 1 + pr_below(g, top);
+            st->cum[i] = (uint32_t)total;
+        }
+        if (total > 0) {
+            st->nskip = 0;
+            st->skip_is_spec = 1;
+            c->random_skip = NULL;
+            c->n_random_skip = 0;
+            c->random_range = (uint32_t)total;
+            c->random_cum = st->cum;
+        }
+    }
     /* span lengths: a cdf with possibly empty lengths, ending at 2^32 */
     const int m = 1 + (int)fz_below(r, 10);
     uint64_t acc = 0;
@@ -429,6 +458,44 @@ static int build_setup(fz *r, prng *g, setup *st)
     return 1;
 }
 
+/*
+ * fm_config_check_full reads the whole unigram table: it accepts the harness's table (when the
+ * rest of the configuration is valid) and refuses a copy that decreases somewhere or puts weight
+ * on a special id while keeping the total, which fm_config_check alone lets pass.
+ */
+FZ_NO_COV static void check_unigram_table(fz *r, setup *st)
+{
+    fm_config c = st->c;
+    const int valid = config_valid(&c);
+    FZ_CHECK((fm_config_check_full(&c) == FM_OK) == valid, "fm_config_check_full %d, valid=%d",
+             fm_config_check_full(&c), valid);
+    const int64_t V = c.vocab_size;
+    if (!valid || V < 2)
+        return;
+    uint32_t *bad = fz_alloc((size_t)V * sizeof(uint32_t), 0);
+    memcpy(bad, st->cum, (size_t)V * sizeof(uint32_t));
+    const int64_t i = (int64_t)fz_below(r, (uint64_t)(V - 1)); /* never the last entry */
+    int corrupted = 0;
+    if (fz_below(r, 2) && bad[i] > 0) { /* a step down at i */
+        bad[i] = bad[V - 1];
+        corrupted = bad[i + 1] < bad[i];
+    } else if (st->nspec > 0) { /* weight on a special id below the last entry */
+        const int64_t sp = st->spec[fz_below(r, (uint64_t)st->nspec)];
+        if (sp < V - 1 && bad[sp] < bad[V - 1]) {
+            for (int64_t k = sp; k < V - 1; k++)
+                if (bad[k] < bad[V - 1])
+                    bad[k]++;
+            corrupted = 1;
+        }
+    }
+    c.random_cum = bad;
+    FZ_CHECK(fm_config_check(&c) == FM_OK, "fm_config_check reads more than the total");
+    if (corrupted)
+        FZ_CHECK(fm_config_check_full(&c) == FM_ERR_ARG, "fm_config_check_full accepted a bad "
+                 "unigram table (entry %lld)", (long long)i);
+    free(bad);
+}
+
 static void free_setup(setup *st)
 {
     if (st->mapped) {
@@ -440,6 +507,7 @@ static void free_setup(setup *st)
         free(st->bits);
         free(st->table);
     }
+    free(st->cum);
 }
 
 /* ---- a batch -------------------------------------------------------------------------------- */
@@ -753,6 +821,14 @@ FZ_NO_COV static void check_row(const setup *st, const tbatch *tb, int left, int
                                       stream_word(c, sid, FM_DOMAIN_ACTION, (uint32_t)j, 1), &rr);
             FZ_CHECK(rc == FM_OK && rr < c->random_range, "bounded for the random id: %d", rc);
             want = rr;
+            if (c->random_cum != NULL) { /* the first id whose cumulative weight exceeds rr */
+                want = 0;
+                while (c->random_cum[want] <= rr)
+                    want++;
+                if (pk[j] == 1)
+                    FZ_CHECK(c->random_cum[want] != (want ? c->random_cum[want - 1] : 0),
+                             "unigram random id %lld has no weight", (long long)want);
+            }
             for (int k = 0; k < st->nskip; k++)
                 if (st->skip[k] <= want)
                     want++;
@@ -1085,6 +1161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK((fm_config_check(&st.c) == FM_OK) == config_valid(&st.c),
              "fm_config_check %d, expected valid=%d (junk %d)", fm_config_check(&st.c),
              config_valid(&st.c), junk);
+    if (st.c.random_cum != NULL)
+        check_unigram_table(&r, &st);
     tbatch tb;
     build_batch(&r, &g, &st, &tb);
     const int64_t B = tb.B, L = tb.L;
