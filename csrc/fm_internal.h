@@ -29,7 +29,8 @@ int fm__path_best(void);
 const char *fm__path_name(int path);
 
 /* Blocks first .. first+nblocks-1 of (key, c1, c2, c3), words interleaved: out[4*i + w].
- * out must hold 4 * fm__gen_seq_words(nblocks) words. */
+ * out must hold fm__gen_seq_words(nblocks) words (4 per block, nblocks rounded up to the
+ * vector width of the widest path). */
 size_t fm__gen_seq_words(uint32_t nblocks);
 void fm__gen_seq(int path, const uint32_t key[2], uint32_t c1, uint32_t c2, uint32_t c3,
                  uint32_t first, uint32_t nblocks, uint32_t *out);
