@@ -42,6 +42,26 @@ def random_batch(rng, n=16, lo=0, hi=40, specials=True):
     return out
 
 
+def import_cycles(graph):
+    """Every cycle a depth-first walk of ``graph`` ({module: modules it imports}) meets, each as
+    the list of modules along it (first and last the same)."""
+    state, cycles = {}, []
+
+    def visit(m, stack):
+        state[m] = 1
+        for t in sorted(graph[m]):
+            if state.get(t) == 1:
+                cycles.append(stack[stack.index(t):] + [t])
+            elif t not in state:
+                visit(t, stack + [t])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    return cycles
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
