@@ -42,6 +42,50 @@ def random_batch(rng, n=16, lo=0, hi=40, specials=True):
     return out
 
 
+#: a vocabulary for word tables: even ids start a word, odd ids are "##" pieces that continue one
+TABLE_VOCAB = [f"w{i}" if i % 2 == 0 else f"##w{i}" for i in range(VOCAB)]
+TABLE_VOCAB[:5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def chinese_rows(rng, n, max_body, piece_every):
+    """``n`` pairs (ids, chinese_ref): [CLS] + 6 to ``max_body - 1`` 'characters' (even ids, one
+    in ``piece_every`` turned into a ## piece) + [SEP], and refs grouping them in words of 1-3
+    characters (the positions after a word's first character)."""
+    rows = []
+    for _ in range(n):
+        body = (2 * rng.integers(3, VOCAB // 2, size=int(rng.integers(6, max_body)))).tolist()
+        for j in rng.choice(len(body), size=len(body) // piece_every, replace=False):
+            body[j] += 1  # a ## piece
+        ids = [CLS] + body + [SEP]
+        ref, j = [], 1
+        while j < len(ids) - 1:
+            size = int(rng.integers(1, 4))
+            ref += list(range(j + 1, min(j + size, len(ids) - 1)))
+            j += size
+        rows.append((ids, ref))
+    return rows
+
+
+def import_cycles(graph):
+    """Every cycle a depth-first walk of ``graph`` ({module: modules it imports}) meets, each as
+    the list of modules along it (first and last the same)."""
+    state, cycles = {}, []
+
+    def visit(m, stack):
+        state[m] = 1
+        for t in sorted(graph[m]):
+            if state.get(t) == 1:
+                cycles.append(stack[stack.index(t):] + [t])
+            elif t not in state:
+                visit(t, stack + [t])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    return cycles
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

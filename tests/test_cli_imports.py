@@ -6,6 +6,8 @@ subpackage's private names. Imports are read from the source, function-level one
 import ast
 import os
 
+from conftest import import_cycles
+
 import fastmask
 
 PKG = os.path.dirname(os.path.abspath(fastmask.__file__))
@@ -59,21 +61,7 @@ def edges():
 def test_no_import_cycle_between_cli_prep_and_vocab():
     graph, _ = edges()
     assert graph["fastmask.prep.command"] >= {"fastmask.cli.args"}
-    state, cycle = {}, []
-
-    def visit(m, stack):
-        state[m] = 1
-        for t in sorted(graph[m]):
-            if state.get(t) == 1:
-                cycle.append(stack[stack.index(t):] + [t])
-            elif t not in state:
-                visit(t, stack + [t])
-        state[m] = 2
-
-    for m in sorted(graph):
-        if m not in state:
-            visit(m, [m])
-    assert cycle == []
+    assert import_cycles(graph) == []
 
 
 def test_no_private_names_from_other_subpackages():

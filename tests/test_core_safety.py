@@ -55,33 +55,21 @@ PRELUDE = textwrap.dedent(
             return int.__int__(self)
 
         __int__ = __index__
-
-        # comparisons run Python code too
-        def __lt__(self, other):
-            self._run()
-            return int.__lt__(self, other)
-
-        def __le__(self, other):
-            self._run()
-            return int.__le__(self, other)
-
-        def __gt__(self, other):
-            self._run()
-            return int.__gt__(self, other)
-
-        def __ge__(self, other):
-            self._run()
-            return int.__ge__(self, other)
-
-        def __eq__(self, other):
-            self._run()
-            return int.__eq__(self, other)
-
-        def __ne__(self, other):
-            self._run()
-            return int.__ne__(self, other)
-
         __hash__ = int.__hash__
+
+    def _mutating_comparison(name):
+        compare = getattr(int, name)
+
+        def method(self, other):
+            self._run()
+            return compare(self, other)
+
+        method.__name__ = name
+        return method
+
+    # comparisons run Python code too
+    for _name in ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"):
+        setattr(Evil, _name, _mutating_comparison(_name))
 
     def evil_row(n, action, value=7):
         row = [5] * n

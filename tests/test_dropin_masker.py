@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB
+from conftest import CLS, MASK, PAD, SEP, SPECIALS, TABLE_VOCAB, VOCAB, chinese_rows
 
 import fastmask
 import fastmask.reference as reference
@@ -62,28 +62,14 @@ def test_random_ids_all_on_an_all_special_vocabulary(impl):
 # ---------------------------------------------------------------------------------------------
 # chinese_ref adds to the word table's boundaries, in the Masker itself
 
-#: even ids start a word, odd ids are "##" pieces that continue one
-TABLE_VOCAB = [f"w{i}" if i % 2 == 0 else f"##w{i}" for i in range(VOCAB)]
-TABLE_VOCAB[:5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WW = dict(pad_token_id=PAD, special_ids=SPECIALS, seed=77, whole_word=True, mlm_probability=0.4)
 
 
 def chinese_examples(n=24, seed=0):
-    rng = np.random.default_rng(seed)
-    ids, refs = [], []
-    for _ in range(n):
-        body = (2 * rng.integers(3, VOCAB // 2, size=int(rng.integers(6, 90)))).tolist()
-        for j in rng.choice(len(body), size=len(body) // 4, replace=False):
-            body[j] += 1  # a ## piece
-        row = [CLS] + body + [SEP]
-        ref, j = [], 1
-        while j < len(row) - 1:
-            size = int(rng.integers(1, 4))
-            ref += list(range(j + 1, min(j + size, len(row) - 1)))
-            j += size
-        ids.append(row)
-        refs.append(ref)
-    return ids, refs
+    """(ids, chinese refs) of ``n`` rows of up to 91 tokens, a quarter of their characters ##
+    pieces."""
+    rows = chinese_rows(np.random.default_rng(seed), n, max_body=90, piece_every=4)
+    return [ids for ids, _ in rows], [ref for _, ref in rows]
 
 
 def test_chinese_ref_adds_to_the_masker_word_table(impl):

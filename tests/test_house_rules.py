@@ -11,6 +11,7 @@ import ast
 import os
 
 import pytest
+from conftest import import_cycles
 
 import fastmask
 
@@ -95,21 +96,13 @@ def test_no_import_cycle():
             if target != m and not (MODULES[target].endswith("__init__.py")
                                     and m.startswith(target + ".")):
                 graph[m].add(target)
-    state, cycles = {}, []
+    assert [" -> ".join(cycle) for cycle in import_cycles(graph)] == []
 
-    def visit(m, stack):
-        state[m] = 1
-        for t in sorted(graph[m]):
-            if state.get(t) == 1:
-                cycles.append(" -> ".join(stack[stack.index(t):] + [t]))
-            elif t not in state:
-                visit(t, stack + [t])
-        state[m] = 2
 
-    for m in sorted(graph):
-        if m not in state:
-            visit(m, [m])
-    assert cycles == []
+def test_import_cycles_reports_each_cycle_it_meets():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"e"}}
+    assert import_cycles(graph) == [["a", "b", "c", "a"], ["e", "e"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
 
 
 def test_no_private_names_from_other_subpackages():

@@ -187,35 +187,52 @@ def test_sparse_layout_with_pairs(tmp_path, tok, texts):
         assert set(changed) <= set(row["masked_lm_positions"][:k])
 
 
+class InterruptBatch:
+    """Stands in for prep's batch step and raises KeyboardInterrupt (as Ctrl-C would) on its
+    ``at``-th call since it was last armed; the calls before it run the real step."""
+
+    def __init__(self, monkeypatch, at):
+        self.real = prep_api._static_batch
+        self.at = at
+        self.calls = 0
+        self._monkeypatch = monkeypatch
+        self.arm()
+
+    def __call__(self, *a, **kw):
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return self.real(*a, **kw)
+
+    def arm(self):
+        """Install this stand-in and count its calls from zero."""
+        self.calls = 0
+        self._monkeypatch.setattr(prep_api, "_static_batch", self)
+
+    def disarm(self):
+        """Put the real batch step back."""
+        self._monkeypatch.setattr(prep_api, "_static_batch", self.real)
+
+
 def test_interrupted_runs_leave_no_output(tmp_path, tok, rows, monkeypatch):
     m = masker_for(tok)
     table = pa.table({"input_ids": rows})
-    real = prep_api._static_batch
-    calls = {"n": 0}
-
-    def flaky(*a, **kw):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return real(*a, **kw)
-
-    monkeypatch.setattr(prep_api, "_static_batch", flaky)
+    interrupt = InterruptBatch(monkeypatch, at=4)
     for kw in (dict(output=str(tmp_path / "a.parquet")),
                dict(output=str(tmp_path / "b"), output_format="parquet", shard_size=100,
                     num_threads=2),
                dict(output=str(tmp_path / "c"), output_format="hf", num_threads=2)):
-        calls["n"] = 0
+        interrupt.arm()
         with pytest.raises(KeyboardInterrupt):
             prep.write_static(table, masker=m, dupe_factor=2, batch_size=40, **kw)
         assert not os.path.exists(kw["output"])
         assert not leftovers(tmp_path)
     # an interrupted overwrite keeps the old output
-    monkeypatch.setattr(prep_api, "_static_batch", real)
+    interrupt.disarm()
     old = tmp_path / "old.parquet"
     prep.write_static(table, str(old), m)
     before = old.read_bytes()
-    monkeypatch.setattr(prep_api, "_static_batch", flaky)
-    calls["n"] = 0
+    interrupt.arm()
     with pytest.raises(KeyboardInterrupt):
         prep.write_static(table, str(old), m, dupe_factor=2, batch_size=40, overwrite=True)
     assert old.read_bytes() == before
@@ -377,16 +394,7 @@ def test_cli_errors_and_interrupt(tmp_path, tok, tok_path, corpus_txt, rows, mon
     assert cli(*args) == 2  # exists
     assert "--overwrite" in capsys.readouterr().err
 
-    real = prep_api._static_batch
-    calls = {"n": 0}
-
-    def flaky(*a, **kw):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(*a, **kw)
-
-    monkeypatch.setattr(prep_api, "_static_batch", flaky)
+    InterruptBatch(monkeypatch, at=3)
     out2 = tmp_path / "o2.parquet"
     assert cli(good, "-o", out2, "--tokenizer", tok_path, "--no-progress", "--batch-size",
                50, "--dupe-factor", 2) == 130

@@ -11,17 +11,7 @@ import random
 
 import pytest
 
-from fastmask._config import (
-    SELECT_BERNOULLI,
-    SELECT_EXACT,
-    SELECT_SPAN,
-    TWO32,
-    UNITS_TOKENS,
-    UNITS_WORDS,
-    KernelConfig,
-    cdf_thresholds,
-    threshold,
-)
+import fastmask._config as config
 from fastmask.reference import (
     DOMAIN_ACTION,
     DOMAIN_RETRY,
@@ -37,7 +27,8 @@ from fastmask.reference import (
 )
 from fastmask.reference import kernel as ref
 
-M32 = TWO32 - 1
+M32 = config.TWO32 - 1
+SELECTIONS = (config.SELECT_BERNOULLI, config.SELECT_EXACT, config.SELECT_SPAN)
 
 # A small vocabulary: 0..4 are special, 5.. are ordinary tokens.
 PAD, CLS, SEP, UNK, MASK = 0, 1, 2, 3, 4
@@ -52,8 +43,8 @@ ALBERT = [1.0 / n for n in range(1, 4)]
 def make_config(
     *,
     seed=20240601,
-    selection=SELECT_BERNOULLI,
-    units=UNITS_TOKENS,
+    selection=config.SELECT_BERNOULLI,
+    units=config.UNITS_TOKENS,
     action_per_unit=False,
     p=0.15,
     mask_prob=0.8,
@@ -68,14 +59,17 @@ def make_config(
     """A KernelConfig built the way the front-end is specified to build it (section 3)."""
     special_set = frozenset(special_ids) | {MASK, PAD}
     random_skip = () if random_all else tuple(sorted(special_set))
-    t_mask = threshold(mask_prob)
-    t_random = TWO32 - t_mask if mask_prob + random_prob == 1 else threshold(random_prob)
-    return KernelConfig(
+    t_mask = config.threshold(mask_prob)
+    if mask_prob + random_prob == 1:
+        t_random = config.TWO32 - t_mask
+    else:
+        t_random = config.threshold(random_prob)
+    return config.KernelConfig(
         seed=seed,
         selection=selection,
         units=units,
         action_per_unit=action_per_unit,
-        t_select=threshold(p),
+        t_select=config.threshold(p),
         t_mask=t_mask,
         t_random=t_random,
         probability=p,
@@ -87,7 +81,7 @@ def make_config(
         special_set=special_set,
         random_skip=random_skip,
         random_range=vocab_size - len(random_skip),
-        span_cdf=cdf_thresholds(span_probs) if span_probs else (),
+        span_cdf=config.cdf_thresholds(span_probs) if span_probs else (),
         word_table=word_table,
     )
 
@@ -143,7 +137,7 @@ def test_philox_known_answers(ctr, key, expected):
 
 def test_philox_rejects_bad_words():
     with pytest.raises(ValueError):
-        philox4x32_10((TWO32, 0, 0, 0), (0, 0))
+        philox4x32_10((config.TWO32, 0, 0, 0), (0, 0))
     with pytest.raises(ValueError):
         philox4x32_10((0, 0, 0, 0), (0, -1))
     with pytest.raises(ValueError):
@@ -206,7 +200,7 @@ def test_bounded_without_rejection_is_multiply_shift():
     rng = random.Random(1)
     for _ in range(2000):
         r = rng.randrange(1, 1000)
-        x = rng.randrange(TWO32)
+        x = rng.randrange(config.TWO32)
         if ((x * r) & M32) >= r:  # the fast path: no threshold computed, no retry
             assert bounded(9, 0, 0, DOMAIN_SPAN, 0, r, x) == (x * r) >> 32
 
@@ -214,7 +208,7 @@ def test_bounded_without_rejection_is_multiply_shift():
 def test_bounded_retries_from_retry_domain():
     seed, epoch, sid, domain, block = 77, 3, 11, DOMAIN_SHUFFLE, 5
     r = (1 << 31) + 1
-    t = (TWO32 - r) % r  # = 2^31 - 1
+    t = (config.TWO32 - r) % r  # = 2^31 - 1
     x = 2  # x * r mod 2^32 = 2 < t: rejected
     assert ((x * r) & M32) < t
     # Walk the retry words by hand: words 0..3 of W(0x8000 | (D << 8) | round, block).
@@ -243,7 +237,7 @@ def test_bounded_rejects_bad_range():
     with pytest.raises(ValueError):
         bounded(0, 0, 0, DOMAIN_ACTION, 0, 0, 5)
     with pytest.raises(ValueError):
-        bounded(0, 0, 0, DOMAIN_ACTION, 0, TWO32, 5)
+        bounded(0, 0, 0, DOMAIN_ACTION, 0, config.TWO32, 5)
 
 
 def _chi_square(counts):
@@ -314,7 +308,7 @@ def test_special_flags_from_set_and_mask():
     assert ref.special_flags(cfg, ids, [0, 0, 3, 0, 0, 0, 0]) == [1, 0, 1, 1, 0, 1, 1]
 
 
-@pytest.mark.parametrize("selection", [SELECT_BERNOULLI, SELECT_EXACT, SELECT_SPAN])
+@pytest.mark.parametrize("selection", SELECTIONS)
 def test_specials_never_picked(selection):
     ids = [CLS, 10, 11, SEP, 12, MASK, UNK, 13, PAD, SEP]
     special_mask = [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]  # position 4 is special for this example only
@@ -346,7 +340,7 @@ def test_labels_and_forced_replacements():
 
 
 def test_empty_and_all_special_sequences():
-    for selection in (SELECT_BERNOULLI, SELECT_EXACT, SELECT_SPAN):
+    for selection in SELECTIONS:
         cfg = make_config(selection=selection, p=1.0, span_probs=SPANBERT)
         assert mask_sequence(cfg, 0, 0, []) == ([], [])
         assert mask_sequence(cfg, 0, 0, [CLS, SEP, PAD]) == ([CLS, SEP, PAD], [IGNORE] * 3)
@@ -365,9 +359,9 @@ def test_side_inputs_must_match_length():
     with pytest.raises(ValueError):
         mask_sequence(cfg, 0, 0, [CLS, 5, SEP], special_mask=[0, 0])
     with pytest.raises(ValueError):
-        mask_sequence(make_config(units=UNITS_WORDS), 0, 0, [CLS, 5, SEP], word_starts=[1])
+        mask_sequence(make_config(units=config.UNITS_WORDS), 0, 0, [CLS, 5, SEP], word_starts=[1])
     with pytest.raises(ValueError):  # words without flags nor table
-        mask_sequence(make_config(units=UNITS_WORDS), 0, 0, [CLS, 5, SEP])
+        mask_sequence(make_config(units=config.UNITS_WORDS), 0, 0, [CLS, 5, SEP])
 
 
 # =================================================================================================
@@ -397,7 +391,7 @@ def test_selection_budget(n, p, cap, k):
 
 def test_exact_budget_counts_special_tokens():
     # n = 10 with [CLS] and [SEP]: k = round(1.5) = 2; counting only the 8 candidates would give 1.
-    cfg = make_config(selection=SELECT_EXACT, p=0.15)
+    cfg = make_config(selection=config.SELECT_EXACT, p=0.15)
     ids = [CLS] + list(range(10, 18)) + [SEP]
     for sid in range(40):
         _, labels = mask_sequence(cfg, 1, sid, ids)
@@ -411,7 +405,7 @@ def test_exact_budget_counts_special_tokens():
 
 def test_exact_selection_by_hand():
     """Walks fill() by hand for one sequence, straight from the SHUFFLE words."""
-    cfg = make_config(selection=SELECT_EXACT, p=0.5, mask_prob=0.0, random_prob=0.0, seed=99)
+    cfg = make_config(selection=config.SELECT_EXACT, p=0.5, mask_prob=0.0, random_prob=0.0, seed=99)
     epoch, sid = 4, 1234
     ids = [CLS, 10, 11, SEP, 12, 13, 14]  # n = 7, k = round(3.5) = 4, candidates at 1,2,4,5,6
     a = [1, 2, 4, 5, 6]
@@ -439,7 +433,8 @@ def test_exact_fill_with_words_never_overflows():
     # words of 3, 3 and 1 tokens; k = min(4, 7) = 4. Whatever the shuffle, fill must take one
     # 3-token word and skip the other (it would overflow), then still add the 1-token word.
     ids = [5, 20, 21, 6, 22, 23, 7]
-    cfg = make_config(selection=SELECT_EXACT, units=UNITS_WORDS, p=1.0, max_predictions=4, word_table=WORD_TABLE)
+    cfg = make_config(selection=config.SELECT_EXACT, units=config.UNITS_WORDS, p=1.0,
+                      max_predictions=4, word_table=WORD_TABLE)
     seen = set()
     for sid in range(60):
         _, labels = mask_sequence(cfg, 0, sid, ids)
@@ -451,10 +446,10 @@ def test_exact_fill_with_words_never_overflows():
 
 def test_bernoulli_cap_refills_among_picked_units():
     ids = [5, 20, 6, 21, 7, 22, 8]  # words [0,1] [2,3] [4,5] [6]
-    cfg = make_config(units=UNITS_WORDS, p=1.0, word_table=WORD_TABLE)
+    cfg = make_config(units=config.UNITS_WORDS, p=1.0, word_table=WORD_TABLE)
     _, labels = mask_sequence(cfg, 0, 0, ids)
     assert picked_positions(labels) == list(range(7))
-    cfg = make_config(units=UNITS_WORDS, p=1.0, max_predictions=3, word_table=WORD_TABLE)
+    cfg = make_config(units=config.UNITS_WORDS, p=1.0, max_predictions=3, word_table=WORD_TABLE)
     for sid in range(40):
         _, labels = mask_sequence(cfg, 0, sid, ids)
         got = picked_positions(labels)
@@ -462,7 +457,7 @@ def test_bernoulli_cap_refills_among_picked_units():
 
 
 def test_bernoulli_draw_is_the_select_word_of_the_unit_start():
-    cfg = make_config(seed=3, units=UNITS_WORDS, p=0.5, word_table=WORD_TABLE)
+    cfg = make_config(seed=3, units=config.UNITS_WORDS, p=0.5, word_table=WORD_TABLE)
     rng = random.Random(3)
     for sid in range(25):
         ids = [CLS] + [rng.choice([rng.randrange(5, 20), rng.randrange(20, 35), 36]) for _ in range(20)] + [SEP]
@@ -474,9 +469,10 @@ def test_bernoulli_draw_is_the_select_word_of_the_unit_start():
             assert all((labels[j] != IGNORE) == expected for j in word)
 
 
-@pytest.mark.parametrize("selection", [SELECT_BERNOULLI, SELECT_EXACT, SELECT_SPAN])
+@pytest.mark.parametrize("selection", SELECTIONS)
 def test_whole_words_picked_entirely(selection):
-    cfg = make_config(selection=selection, units=UNITS_WORDS, p=0.3, span_probs=SPANBERT, word_table=WORD_TABLE)
+    cfg = make_config(selection=selection, units=config.UNITS_WORDS, p=0.3, span_probs=SPANBERT,
+                      word_table=WORD_TABLE)
     rng = random.Random(selection)
     partial_words = 0
     for sid in range(40):
@@ -492,7 +488,7 @@ def test_whole_words_picked_entirely(selection):
 
 
 def test_word_table_is_used_without_word_starts():
-    cfg = make_config(selection=SELECT_EXACT, units=UNITS_WORDS, p=0.4, word_table=WORD_TABLE)
+    cfg = make_config(selection=config.SELECT_EXACT, units=config.UNITS_WORDS, p=0.4, word_table=WORD_TABLE)
     ids = [CLS, 5, 20, 21, 36, 6, 7, 22, SEP]
     for sid in range(10):
         assert mask_sequence(cfg, 0, sid, ids) == mask_sequence(
@@ -500,19 +496,20 @@ def test_word_table_is_used_without_word_starts():
         )
     # explicit word starts win over the table
     starts = [1] * len(ids)
-    tokens_cfg = make_config(selection=SELECT_EXACT, p=0.4)
+    tokens_cfg = make_config(selection=config.SELECT_EXACT, p=0.4)
     for sid in range(10):
         assert mask_sequence(cfg, 0, sid, ids, word_starts=starts) == mask_sequence(tokens_cfg, 0, sid, ids)
 
 
 def test_span_length_from_cdf():
-    cdf = (10, 10, 25, TWO32)
+    cdf = (10, 10, 25, config.TWO32)
     assert [ref.span_length(x, cdf) for x in (0, 9, 10, 24, 25, M32)] == [1, 1, 3, 3, 4, 4]
 
 
 @pytest.mark.parametrize("probs", [SPANBERT, ALBERT])
 def test_span_attempts_follow_the_rules(probs):
-    cfg = make_config(selection=SELECT_SPAN, units=UNITS_WORDS, p=0.3, span_probs=probs, word_table=WORD_TABLE)
+    cfg = make_config(selection=config.SELECT_SPAN, units=config.UNITS_WORDS, p=0.3,
+                      span_probs=probs, word_table=WORD_TABLE)
     rng = random.Random(len(probs))
     long_spans = 0
     for sid in range(40):
@@ -542,7 +539,7 @@ def test_span_attempts_follow_the_rules(probs):
 
 def test_span_stops_at_segment_boundary():
     # spans always 3 tokens long; segments [10 11] and [12 13 14] are split by SEP
-    cfg = make_config(selection=SELECT_SPAN, p=1.0, span_probs=[0.0, 0.0, 1.0])
+    cfg = make_config(selection=config.SELECT_SPAN, p=1.0, span_probs=[0.0, 0.0, 1.0])
     ids = [CLS, 10, 11, SEP, 12, 13, 14, SEP]
     units = ref.build_units(ref.special_flags(cfg, ids))
     assert units == [(1, 1), (2, 1), (4, 1), (5, 1), (6, 1)]
@@ -558,7 +555,7 @@ def test_span_stops_at_segment_boundary():
 def test_span_budget_and_attempt_bound():
     # k = n = 8 exceeds the 5 candidate tokens: the loop only ends by picking every unit or by
     # running out of its 4U + 16 attempts.
-    cfg = make_config(selection=SELECT_SPAN, p=1.0, span_probs=[1.0])
+    cfg = make_config(selection=config.SELECT_SPAN, p=1.0, span_probs=[1.0])
     ids = [CLS, 10, 11, SEP, 12, 13, 14, SEP]
     units = ref.build_units(ref.special_flags(cfg, ids))
     for sid in range(30):
@@ -568,7 +565,7 @@ def test_span_budget_and_attempt_bound():
         if len(picked) < len(units):
             assert len(trace) == 4 * len(units) + 16
     # a tight budget: exactly k tokens with spans of single tokens
-    cfg = make_config(selection=SELECT_SPAN, p=0.25, span_probs=[1.0])  # k = round(2.0) = 2
+    cfg = make_config(selection=config.SELECT_SPAN, p=0.25, span_probs=[1.0])  # k = round(2.0) = 2
     for sid in range(20):
         _, labels = mask_sequence(cfg, 0, sid, ids)
         assert len(picked_positions(labels)) == 2
@@ -582,7 +579,7 @@ def test_span_attempt_bound_is_exact():
     lengths = set()
     for sid in range(40):
         trace = []
-        picked = ref.select_span(units, 3, (TWO32,), ref.SequenceDraws(1, 0, sid), trace)
+        picked = ref.select_span(units, 3, (config.TWO32,), ref.SequenceDraws(1, 0, sid), trace)
         if picked == [(0, 1)]:
             assert len(trace) == 24
         else:
@@ -607,18 +604,19 @@ def test_bounded_draws_use_their_own_block(monkeypatch):
 
     calls.clear()
     trace = []
-    ref.select_span([(j, 1) for j in range(6)], 2, (TWO32,), draws, trace)
+    ref.select_span([(j, 1) for j in range(6)], 2, (config.TWO32,), draws, trace)
     assert calls == [(DOMAIN_SPAN, i, 6) for i, _, _, _ in trace]
 
     calls.clear()
-    cfg = make_config(p=1.0, mask_prob=0.0, random_prob=1.0, units=UNITS_WORDS, action_per_unit=True)
+    cfg = make_config(p=1.0, mask_prob=0.0, random_prob=1.0, units=config.UNITS_WORDS, action_per_unit=True)
     mask_sequence(cfg, 0, 0, [CLS, 10, 11, 12, SEP], word_starts=[1, 1, 0, 0, 1])
     assert sorted(calls) == [(DOMAIN_ACTION, j, cfg.random_range) for j in (1, 2, 3)]
 
 
 def test_span_selection_by_hand():
     """One sequence walked through the span loop directly from the SPAN words."""
-    cfg = make_config(selection=SELECT_SPAN, p=0.5, mask_prob=0.0, random_prob=0.0, span_probs=ALBERT, seed=5)
+    cfg = make_config(selection=config.SELECT_SPAN, p=0.5, mask_prob=0.0, random_prob=0.0,
+                      span_probs=ALBERT, seed=5)
     epoch, sid = 0, 77
     ids = [CLS, 10, 11, 12, SEP, 13, 14, 15, 16, SEP]  # n = 10, k = 5, token units
     pos = [1, 2, 3, 5, 6, 7, 8]
@@ -662,7 +660,8 @@ def expected_replacement(cfg, epoch, sid, j, decision_pos, y):
 @pytest.mark.parametrize("per_unit", [False, True])
 def test_replacement_by_hand(per_unit):
     cfg = make_config(
-        units=UNITS_WORDS, action_per_unit=per_unit, p=0.6, mask_prob=0.4, random_prob=0.3, word_table=WORD_TABLE
+        units=config.UNITS_WORDS, action_per_unit=per_unit, p=0.6, mask_prob=0.4, random_prob=0.3,
+        word_table=WORD_TABLE
     )
     rng = random.Random(8)
     outcomes = {"mask": 0, "random": 0, "keep": 0}
@@ -688,7 +687,8 @@ def test_per_unit_decisions_are_shared_inside_a_word():
     mixed = {False: 0, True: 0}
     for per_unit in (False, True):
         cfg = make_config(
-            units=UNITS_WORDS, action_per_unit=per_unit, p=1.0, mask_prob=0.5, random_prob=0.0, word_table=WORD_TABLE
+            units=config.UNITS_WORDS, action_per_unit=per_unit, p=1.0, mask_prob=0.5,
+            random_prob=0.0, word_table=WORD_TABLE
         )
         for sid in range(30):
             out, _ = mask_sequence(cfg, 0, sid, ids)
@@ -731,33 +731,29 @@ def test_allowed_id_walk():
 # =================================================================================================
 
 
-def test_right_and_left_padding_layout():
+@pytest.mark.parametrize("left, want_ids, want_labels, want_attention", [
+    (
+        False,
+        [[CLS, MASK, SEP, PAD, PAD, PAD], [PAD] * 6, [CLS, MASK, MASK, MASK, SEP, PAD]],
+        [[IGNORE, 10, IGNORE, IGNORE, IGNORE, IGNORE], [IGNORE] * 6,
+         [IGNORE, 11, 12, 13, IGNORE, IGNORE]],
+        [[1, 1, 1, 0, 0, 0], [0] * 6, [1, 1, 1, 1, 1, 0]],
+    ),
+    (
+        True,
+        [[PAD, PAD, PAD, CLS, MASK, SEP], [PAD] * 6, [PAD, CLS, MASK, MASK, MASK, SEP]],
+        [[IGNORE, IGNORE, IGNORE, IGNORE, 10, IGNORE], [IGNORE] * 6,
+         [IGNORE, IGNORE, 11, 12, 13, IGNORE]],
+        [[0, 0, 0, 1, 1, 1], [0] * 6, [0, 1, 1, 1, 1, 1]],
+    ),
+], ids=["right", "left"])
+def test_right_and_left_padding_layout(left, want_ids, want_labels, want_attention):
     cfg = make_config(p=1.0, mask_prob=1.0, random_prob=0.0)
     seqs = [[CLS, 10, SEP], [], [CLS, 11, 12, 13, SEP]]
-    ids, labels, attention = pad_and_mask(cfg, 0, seqs, [0, 1, 2], 6, left=False)
-    assert ids == [
-        [CLS, MASK, SEP, PAD, PAD, PAD],
-        [PAD] * 6,
-        [CLS, MASK, MASK, MASK, SEP, PAD],
-    ]
-    assert labels == [
-        [IGNORE, 10, IGNORE, IGNORE, IGNORE, IGNORE],
-        [IGNORE] * 6,
-        [IGNORE, 11, 12, 13, IGNORE, IGNORE],
-    ]
-    assert attention == [[1, 1, 1, 0, 0, 0], [0] * 6, [1, 1, 1, 1, 1, 0]]
-    ids, labels, attention = pad_and_mask(cfg, 0, seqs, [0, 1, 2], 6, left=True)
-    assert ids == [
-        [PAD, PAD, PAD, CLS, MASK, SEP],
-        [PAD] * 6,
-        [PAD, CLS, MASK, MASK, MASK, SEP],
-    ]
-    assert labels == [
-        [IGNORE, IGNORE, IGNORE, IGNORE, 10, IGNORE],
-        [IGNORE] * 6,
-        [IGNORE, IGNORE, 11, 12, 13, IGNORE],
-    ]
-    assert attention == [[0, 0, 0, 1, 1, 1], [0] * 6, [0, 1, 1, 1, 1, 1]]
+    ids, labels, attention = pad_and_mask(cfg, 0, seqs, [0, 1, 2], 6, left=left)
+    assert ids == want_ids
+    assert labels == want_labels
+    assert attention == want_attention
 
 
 def test_padding_errors_name_the_row():
@@ -774,8 +770,9 @@ def test_padding_errors_name_the_row():
     "cfg",
     [
         make_config(p=0.3),
-        make_config(selection=SELECT_EXACT, units=UNITS_WORDS, word_table=WORD_TABLE),
-        make_config(selection=SELECT_SPAN, units=UNITS_WORDS, p=0.2, span_probs=SPANBERT, word_table=WORD_TABLE),
+        make_config(selection=config.SELECT_EXACT, units=config.UNITS_WORDS, word_table=WORD_TABLE),
+        make_config(selection=config.SELECT_SPAN, units=config.UNITS_WORDS, p=0.2,
+                    span_probs=SPANBERT, word_table=WORD_TABLE),
     ],
 )
 def test_output_independent_of_row_padding_and_width(cfg):

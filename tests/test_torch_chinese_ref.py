@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import CLS, MASK, PAD, SEP, SPECIALS, VOCAB
+from conftest import MASK, PAD, SPECIALS, TABLE_VOCAB, VOCAB, chinese_rows
 
 import fastmask
 import fastmask.reference as reference
@@ -27,28 +27,12 @@ def collator_cls(impl):
 OPTS = dict(pad_token_id=PAD, special_ids=SPECIALS, seed=77, whole_word=True,
             mlm_probability=0.4)
 
-#: even ids start a word, odd ids are "##" pieces that continue one
-TABLE_VOCAB = [f"w{i}" if i % 2 == 0 else f"##w{i}" for i in range(VOCAB)]
-TABLE_VOCAB[:5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-
 
 def examples(n=24, seed=0):
     """Sequences of 'characters' (even ids) with a few ## pieces, and Chinese word refs."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        body = (2 * rng.integers(3, VOCAB // 2, size=int(rng.integers(6, 40)))).tolist()
-        for j in rng.choice(len(body), size=len(body) // 5, replace=False):
-            body[j] += 1  # a ## piece
-        ids = [CLS] + body + [SEP]
-        # words of 1-3 characters: positions after a word's first character continue it
-        ref, j = [], 1
-        while j < len(ids) - 1:
-            size = int(rng.integers(1, 4))
-            ref += [k for k in range(j + 1, min(j + size, len(ids) - 1))]
-            j += size
-        out.append({"input_ids": ids, "chinese_ref": ref, "sample_id": 100 + i})
-    return out
+    rows = chinese_rows(np.random.default_rng(seed), n, max_body=40, piece_every=5)
+    return [{"input_ids": ids, "chinese_ref": ref, "sample_id": 100 + i}
+            for i, (ids, ref) in enumerate(rows)]
 
 
 def starts_of(ex, table=True):

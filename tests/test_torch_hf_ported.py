@@ -9,8 +9,10 @@ Ported from huggingface/transformers, tests/trainer/test_data_collator.py
 ``test_next_sentence_prediction_collator_immutability``,
 ``test_sentence_order_prediction_collator_immutability``), Apache-2.0.
 
-The assertions are Hugging Face's, unchanged. Only the construction is adapted, where the
-vocabulary facts differ:
+The assertions are Hugging Face's, unchanged, and each one runs on the same values as there.
+Steps that Hugging Face writes out again and again (the shared ``setUp``, the unpadded and the
+``pad_to_multiple_of=8`` runs, the identical bodies of the NSP and SOP tests) are written once
+here, as loops and small helpers. The construction is adapted where the vocabulary facts differ:
 
 * ``DataCollatorForLanguageModeling(tokenizer, **kw)`` becomes
   ``MLMCollator.from_tokenizer(tokenizer, vocab_size=10, **kw)`` (:func:`lm_collator`): the
@@ -66,7 +68,34 @@ def wwm_collator(tokenizer, **kw):
                                       word_convention="wordpiece", **kw)
 
 
-class DataCollatorIntegrationTest(unittest.TestCase):
+#: (extra collator options, padded length) of the unpadded and the ``pad_to_multiple_of=8`` runs
+#: in ``_test_no_pad_and_pad``
+NO_PAD_AND_PAD_RUNS = (({}, 10), ({"pad_to_multiple_of": 8}, 16))
+#: the same for ``test_nsp`` / ``test_sop`` (5-token features)
+SENTENCE_PAIR_RUNS = (({}, 5), ({"pad_to_multiple_of": 8}, 8))
+
+
+def nsp_features():
+    return [
+        {"input_ids": [0, 1, 2, 3, 4], "token_type_ids": [0, 1, 2, 3, 4], "next_sentence_label": i}
+        for i in range(2)
+    ]
+
+
+def sop_features():
+    return [
+        {
+            "input_ids": torch.tensor([0, 1, 2, 3, 4]),
+            "token_type_ids": torch.tensor([0, 1, 2, 3, 4]),
+            "sentence_order_label": i,
+        }
+        for i in range(2)
+    ]
+
+
+class VocabFileTestCase(unittest.TestCase):
+    """The setUp / tearDown both of Hugging Face's test classes share: a 5-token vocab.txt."""
+
     def setUp(self):
         self.tmpdirname = tempfile.mkdtemp()
 
@@ -78,25 +107,24 @@ class DataCollatorIntegrationTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmpdirname)
 
+
+class DataCollatorIntegrationTest(VocabFileTestCase):
+    def _assert_batch_shape(self, batch, length):
+        self.assertEqual(batch["input_ids"].shape, torch.Size((2, length)))
+        self.assertEqual(batch["labels"].shape, torch.Size((2, length)))
+
+    def _assert_labels_only_on_masked(self, batch, tokenizer):
+        masked_tokens = batch["input_ids"] == tokenizer.mask_token_id
+        self.assertTrue(torch.any(masked_tokens))
+        self.assertTrue(all(x == -100 for x in batch["labels"][~masked_tokens].tolist()))
+
     def _test_no_pad_and_pad(self, no_pad_features, pad_features):
         tokenizer = BertTokenizer(self.vocab_file)
-        data_collator = lm_collator(tokenizer, mlm=False)
-        batch = data_collator(no_pad_features)
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 10)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 10)))
-
-        batch = data_collator(pad_features)
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 10)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 10)))
-
-        data_collator = lm_collator(tokenizer, mlm=False, pad_to_multiple_of=8)
-        batch = data_collator(no_pad_features)
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 16)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 16)))
-
-        batch = data_collator(pad_features)
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 16)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 16)))
+        for kw, length in NO_PAD_AND_PAD_RUNS:
+            data_collator = lm_collator(tokenizer, mlm=False, **kw)
+            for features in (no_pad_features, pad_features):
+                batch = data_collator(features)
+                self._assert_batch_shape(batch, length)
 
         tokenizer.pad_token = None
         data_collator = lm_collator(tokenizer, mlm=False)
@@ -106,39 +134,12 @@ class DataCollatorIntegrationTest(unittest.TestCase):
 
         set_seed(42)  # For reproducibility
         tokenizer = BertTokenizer(self.vocab_file)
-        data_collator = all_mask_collator(tokenizer)
-        batch = data_collator(no_pad_features)
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 10)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 10)))
-
-        masked_tokens = batch["input_ids"] == tokenizer.mask_token_id
-        self.assertTrue(torch.any(masked_tokens))
-        self.assertTrue(all(x == -100 for x in batch["labels"][~masked_tokens].tolist()))
-
-        batch = data_collator(pad_features)
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 10)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 10)))
-
-        masked_tokens = batch["input_ids"] == tokenizer.mask_token_id
-        self.assertTrue(torch.any(masked_tokens))
-        self.assertTrue(all(x == -100 for x in batch["labels"][~masked_tokens].tolist()))
-
-        data_collator = all_mask_collator(tokenizer, pad_to_multiple_of=8)
-        batch = data_collator(no_pad_features)
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 16)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 16)))
-
-        masked_tokens = batch["input_ids"] == tokenizer.mask_token_id
-        self.assertTrue(torch.any(masked_tokens))
-        self.assertTrue(all(x == -100 for x in batch["labels"][~masked_tokens].tolist()))
-
-        batch = data_collator(pad_features)
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 16)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 16)))
-
-        masked_tokens = batch["input_ids"] == tokenizer.mask_token_id
-        self.assertTrue(torch.any(masked_tokens))
-        self.assertTrue(all(x == -100 for x in batch["labels"][~masked_tokens].tolist()))
+        for kw, length in NO_PAD_AND_PAD_RUNS:
+            data_collator = all_mask_collator(tokenizer, **kw)
+            for features in (no_pad_features, pad_features):
+                batch = data_collator(features)
+                self._assert_batch_shape(batch, length)
+                self._assert_labels_only_on_masked(batch, tokenizer)
 
     def test_data_collator_for_language_modeling(self):
         no_pad_features = [{"input_ids": list(range(10))}, {"input_ids": list(range(10))}]
@@ -153,78 +154,32 @@ class DataCollatorIntegrationTest(unittest.TestCase):
         tokenizer = BertTokenizer(self.vocab_file)
         data_collator = wwm_collator(tokenizer, return_tensors="pt")
 
-        features = [{"input_ids": list(range(10))}, {"input_ids": list(range(10))}]
-        batch = data_collator(features)
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 10)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 10)))
+        # Features can already be tensors (the second set)
+        for features in ([{"input_ids": list(range(10))}, {"input_ids": list(range(10))}],
+                         [{"input_ids": np.arange(10)}, {"input_ids": np.arange(10)}]):
+            batch = data_collator(features)
+            self._assert_batch_shape(batch, 10)
 
-        # Features can already be tensors
-        features = [{"input_ids": np.arange(10)}, {"input_ids": np.arange(10)}]
-        batch = data_collator(features)
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 10)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 10)))
+    def _test_sentence_pair(self, features, label_key):
+        """The body of ``test_nsp`` and ``test_sop``; ``label_key`` names the pair's label."""
+        tokenizer = BertTokenizer(self.vocab_file)
+        for kw, length in SENTENCE_PAIR_RUNS:
+            data_collator = lm_collator(tokenizer, **kw)
+            batch = data_collator(features)
+
+            self.assertEqual(batch["input_ids"].shape, torch.Size((2, length)))
+            self.assertEqual(batch["token_type_ids"].shape, torch.Size((2, length)))
+            self.assertEqual(batch["labels"].shape, torch.Size((2, length)))
+            self.assertEqual(batch[label_key].shape, torch.Size((2,)))
 
     def test_nsp(self):
-        tokenizer = BertTokenizer(self.vocab_file)
-        features = [
-            {"input_ids": [0, 1, 2, 3, 4], "token_type_ids": [0, 1, 2, 3, 4], "next_sentence_label": i}
-            for i in range(2)
-        ]
-        data_collator = lm_collator(tokenizer)
-        batch = data_collator(features)
-
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 5)))
-        self.assertEqual(batch["token_type_ids"].shape, torch.Size((2, 5)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 5)))
-        self.assertEqual(batch["next_sentence_label"].shape, torch.Size((2,)))
-
-        data_collator = lm_collator(tokenizer, pad_to_multiple_of=8)
-        batch = data_collator(features)
-
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 8)))
-        self.assertEqual(batch["token_type_ids"].shape, torch.Size((2, 8)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 8)))
-        self.assertEqual(batch["next_sentence_label"].shape, torch.Size((2,)))
+        self._test_sentence_pair(nsp_features(), "next_sentence_label")
 
     def test_sop(self):
-        tokenizer = BertTokenizer(self.vocab_file)
-        features = [
-            {
-                "input_ids": torch.tensor([0, 1, 2, 3, 4]),
-                "token_type_ids": torch.tensor([0, 1, 2, 3, 4]),
-                "sentence_order_label": i,
-            }
-            for i in range(2)
-        ]
-        data_collator = lm_collator(tokenizer)
-        batch = data_collator(features)
-
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 5)))
-        self.assertEqual(batch["token_type_ids"].shape, torch.Size((2, 5)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 5)))
-        self.assertEqual(batch["sentence_order_label"].shape, torch.Size((2,)))
-
-        data_collator = lm_collator(tokenizer, pad_to_multiple_of=8)
-        batch = data_collator(features)
-
-        self.assertEqual(batch["input_ids"].shape, torch.Size((2, 8)))
-        self.assertEqual(batch["token_type_ids"].shape, torch.Size((2, 8)))
-        self.assertEqual(batch["labels"].shape, torch.Size((2, 8)))
-        self.assertEqual(batch["sentence_order_label"].shape, torch.Size((2,)))
+        self._test_sentence_pair(sop_features(), "sentence_order_label")
 
 
-class DataCollatorImmutabilityTest(unittest.TestCase):
-    def setUp(self):
-        self.tmpdirname = tempfile.mkdtemp()
-
-        vocab_tokens = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
-        self.vocab_file = os.path.join(self.tmpdirname, "vocab.txt")
-        with open(self.vocab_file, "w", encoding="utf-8") as vocab_writer:
-            vocab_writer.write("".join([x + "\n" for x in vocab_tokens]))
-
-    def tearDown(self):
-        shutil.rmtree(self.tmpdirname)
-
+class DataCollatorImmutabilityTest(VocabFileTestCase):
     def _compare_assert_with_collator(self, collator, original, batch):
         # we only care about side effects, the results are tested elsewhere
         collator(batch)
@@ -244,14 +199,14 @@ class DataCollatorImmutabilityTest(unittest.TestCase):
         self, collator, base, input_key, input_datatype, label_key, label_datatype, ignore_label=False
     ):
         # using the arguments to recreate the features with their respective (potentially new) datatypes
-        features_original = [
-            {label_key: label_datatype(sample[label_key]), input_key: input_datatype(sample[input_key])}
-            for sample in base
-        ]
-        features_batch = [
-            {label_key: label_datatype(sample[label_key]), input_key: input_datatype(sample[input_key])}
-            for sample in base
-        ]
+        def recreate():
+            return [
+                {label_key: label_datatype(sample[label_key]), input_key: input_datatype(sample[input_key])}
+                for sample in base
+            ]
+
+        features_original = recreate()
+        features_batch = recreate()
 
         # some collators do not use labels, or sometimes we want to check if the collator with labels can handle such cases
         if ignore_label:
@@ -281,25 +236,11 @@ class DataCollatorImmutabilityTest(unittest.TestCase):
 
         for datatype_input, datatype_label in [(list, list), (torch.tensor, torch.tensor)]:
             for collator in lm_collators:
-                self._compare_assert_with_collator_on_datatypes(
-                    collator,
-                    features_base_no_pad,
-                    "input_ids",
-                    datatype_input,
-                    "labels",
-                    datatype_label,
-                    ignore_label=True,
-                )
-
-                self._compare_assert_with_collator_on_datatypes(
-                    collator,
-                    features_base_pad,
-                    "input_ids",
-                    datatype_input,
-                    "labels",
-                    datatype_label,
-                    ignore_label=True,
-                )
+                for features_base in (features_base_no_pad, features_base_pad):
+                    self._compare_assert_with_collator_on_datatypes(
+                        collator, features_base, "input_ids", datatype_input, "labels", datatype_label,
+                        ignore_label=True,
+                    )
 
     def test_whole_world_masking_collator_immutability(self):
         tokenizer = BertTokenizer(self.vocab_file)
@@ -312,55 +253,23 @@ class DataCollatorImmutabilityTest(unittest.TestCase):
 
         for datatype_input, datatype_label in [(list, list), (np.array, np.array)]:
             self._compare_assert_with_collator_on_datatypes(
-                whole_word_masking_collator,
-                features_base,
-                "input_ids",
-                datatype_input,
-                "labels",
-                datatype_label,
+                whole_word_masking_collator, features_base, "input_ids", datatype_input, "labels", datatype_label,
                 ignore_label=True,
             )
 
-    def test_next_sentence_prediction_collator_immutability(self):
+    def _test_sentence_pair_immutability(self, make_features):
+        """The body of the NSP and SOP immutability tests; ``make_features`` builds a fresh copy."""
         tokenizer = BertTokenizer(self.vocab_file)
 
-        features_original = [
-            {"input_ids": [0, 1, 2, 3, 4], "token_type_ids": [0, 1, 2, 3, 4], "next_sentence_label": i}
-            for i in range(2)
-        ]
-        features_batch = [
-            {"input_ids": [0, 1, 2, 3, 4], "token_type_ids": [0, 1, 2, 3, 4], "next_sentence_label": i}
-            for i in range(2)
-        ]
+        features_original = make_features()
+        features_batch = make_features()
 
-        nsp_collator = lm_collator(tokenizer)
-        self._compare_assert_with_collator(nsp_collator, features_original, features_batch)
+        for kw in ({}, {"pad_to_multiple_of": 8}):
+            collator = lm_collator(tokenizer, **kw)
+            self._compare_assert_with_collator(collator, features_original, features_batch)
 
-        nsp_collator = lm_collator(tokenizer, pad_to_multiple_of=8)
-        self._compare_assert_with_collator(nsp_collator, features_original, features_batch)
+    def test_next_sentence_prediction_collator_immutability(self):
+        self._test_sentence_pair_immutability(nsp_features)
 
     def test_sentence_order_prediction_collator_immutability(self):
-        tokenizer = BertTokenizer(self.vocab_file)
-
-        features_original = [
-            {
-                "input_ids": torch.tensor([0, 1, 2, 3, 4]),
-                "token_type_ids": torch.tensor([0, 1, 2, 3, 4]),
-                "sentence_order_label": i,
-            }
-            for i in range(2)
-        ]
-        features_batch = [
-            {
-                "input_ids": torch.tensor([0, 1, 2, 3, 4]),
-                "token_type_ids": torch.tensor([0, 1, 2, 3, 4]),
-                "sentence_order_label": i,
-            }
-            for i in range(2)
-        ]
-
-        sop_collator = lm_collator(tokenizer)
-        self._compare_assert_with_collator(sop_collator, features_original, features_batch)
-
-        sop_collator = lm_collator(tokenizer, pad_to_multiple_of=8)
-        self._compare_assert_with_collator(sop_collator, features_original, features_batch)
+        self._test_sentence_pair_immutability(sop_features)
