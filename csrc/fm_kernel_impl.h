@@ -452,9 +452,10 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
         /* picked positions: label = original id, then the replacement */
         for (uint32_t k = 0; k < np; k++) {
             const uint32_t j = ws.pos[k];
-            lab[j] = row[j];
-            if (ws.rep[k] >= 0)
-                row[j] = (FM_T)ws.rep[k];
+            const FM_T y = row[j];
+            const int32_t r = ws.rep[k];
+            lab[j] = y;
+            row[j] = r < 0 ? y : (FM_T)r; /* stored either way: no branch to mispredict */
         }
         /* padding: columns [0, off) and [off + n, L) */
 #if FM_HAVE_X86

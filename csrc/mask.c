@@ -413,11 +413,14 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
         uint32_t nr = 0;
         for (uint32_t q = 0; q < cnt; q++) {
             const uint64_t d = w0[q];
-            const int is_mask = d < t_mask;
-            const int is_random = !is_mask && d < t_mask_random;
-            rep[base + q] = is_mask ? mask_id : -1; /* -1: keeps its id */
+            const uint32_t is_mask = d < t_mask;
+            const uint32_t is_random = (is_mask ^ 1u) & (d < t_mask_random);
+            /* mask_id or -1 (keeps its id), as arithmetic: a branch here is mispredicted for
+             * one pick in five, and compilers turn a ?: on it into one */
+            const int32_t all = -(int32_t)is_mask;
+            rep[base + q] = (mask_id & all) | ~all;
             rnd[nr] = q;
-            nr += (uint32_t)is_random;
+            nr += is_random;
         }
         for (uint32_t k = 0; k < nr; k++) {
             const uint32_t q = rnd[k];

@@ -157,83 +157,55 @@ static FM_TARGET_AVX2 FM_NOINLINE void fm_bits_lt_avx2(const uint32_t *words, ui
     }
 }
 
-/* AVX-512F: the same with 16 lanes per register. */
-static FM_TARGET_AVX512 FM_ALWAYS_INLINE void fm_mulhilo_avx512(__m512i x, __m512i m,
-                                                               __m512i *hi, __m512i *lo)
-{
-    const __m512i pe = _mm512_mul_epu32(x, m);
-    const __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
-    *lo = _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
-    *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 32), po);
-}
-
-#define FM_AVX512_NV_MAX 2
+/*
+ * AVX-512F. Here each counter sits in a 64-bit lane, eight to a register: word w of counter i
+ * is the low half of lane i of x[w]. vpmuludq then gives the whole 64-bit product of a lane
+ * at once (low half: lo, high half shifted down: hi), with no blends; the high halves of the
+ * lanes carry leftovers that the next vpmuludq ignores and that no output reads.
+ */
+#define FM_AVX512_NV_MAX 4
 static FM_TARGET_AVX512 FM_ALWAYS_INLINE void fm_philox_avx512(__m512i x[4][FM_AVX512_NV_MAX],
                                                               int nv, uint32_t k0, uint32_t k1)
 {
-    const __m512i m0 = _mm512_set1_epi32((int)FM_PHILOX_M0);
-    const __m512i m1 = _mm512_set1_epi32((int)FM_PHILOX_M1);
+    const __m512i m0 = _mm512_set1_epi64(FM_PHILOX_M0);
+    const __m512i m1 = _mm512_set1_epi64(FM_PHILOX_M1);
     FM_UNROLL_ROUNDS
     for (int r = 0; r < FM_PHILOX_ROUNDS; r++) {
-        const __m512i vk0 = _mm512_set1_epi32((int)k0);
-        const __m512i vk1 = _mm512_set1_epi32((int)k1);
+        const __m512i vk0 = _mm512_set1_epi64(k0);
+        const __m512i vk1 = _mm512_set1_epi64(k1);
         for (int v = 0; v < nv; v++) {
-            __m512i hi0, lo0, hi1, lo1;
-            fm_mulhilo_avx512(x[0][v], m0, &hi0, &lo0);
-            fm_mulhilo_avx512(x[2][v], m1, &hi1, &lo1);
-            x[0][v] = _mm512_ternarylogic_epi32(hi1, x[1][v], vk0, 0x96); /* a ^ b ^ c */
-            x[1][v] = lo1;
-            x[2][v] = _mm512_ternarylogic_epi32(hi0, x[3][v], vk1, 0x96);
-            x[3][v] = lo0;
+            const __m512i p0 = _mm512_mul_epu32(x[0][v], m0); /* (hi0, lo0) */
+            const __m512i p1 = _mm512_mul_epu32(x[2][v], m1); /* (hi1, lo1) */
+            x[0][v] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), x[1][v], vk0, 0x96);
+            x[1][v] = p1;
+            x[2][v] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), x[3][v], vk1, 0x96);
+            x[3][v] = p0;
         }
         k0 += FM_PHILOX_W0;
         k1 += FM_PHILOX_W1;
     }
 }
 
-/* Stores the words of 16 counters interleaved (64 words). */
-static FM_TARGET_AVX512 FM_ALWAYS_INLINE void fm_store_interleaved_avx512(__m512i x0, __m512i x1,
-                                                                         __m512i x2, __m512i x3,
-                                                                         uint32_t *o)
+/* Counters (first + 8v + i) of nv registers, the rest of the counter from the base. */
+static FM_TARGET_AVX512 FM_ALWAYS_INLINE void fm_seq_init_avx512(__m512i x[4][FM_AVX512_NV_MAX],
+                                                                int nv, const fm_philox_base *b,
+                                                                uint32_t first)
 {
-    const __m512i t0 = _mm512_unpacklo_epi32(x0, x1);
-    const __m512i t1 = _mm512_unpacklo_epi32(x2, x3);
-    const __m512i t2 = _mm512_unpackhi_epi32(x0, x1);
-    const __m512i t3 = _mm512_unpackhi_epi32(x2, x3);
-    /* 128-bit lanes of: r0 = counters 0,4,8,12; r1 = 1,5,9,13; r2 = 2,6,10,14; r3 = 3,7,11,15 */
-    const __m512i r0 = _mm512_unpacklo_epi64(t0, t1);
-    const __m512i r1 = _mm512_unpackhi_epi64(t0, t1);
-    const __m512i r2 = _mm512_unpacklo_epi64(t2, t3);
-    const __m512i r3 = _mm512_unpackhi_epi64(t2, t3);
-    const __m512i ia = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
-    const __m512i ib = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
-    const __m512i a01 = _mm512_permutex2var_epi64(r0, ia, r1); /* counters 0 1 4 5 */
-    const __m512i a23 = _mm512_permutex2var_epi64(r2, ia, r3); /* counters 2 3 6 7 */
-    const __m512i c01 = _mm512_permutex2var_epi64(r0, ib, r1); /* counters 8 9 12 13 */
-    const __m512i c23 = _mm512_permutex2var_epi64(r2, ib, r3); /* counters 10 11 14 15 */
-    const __m512i ja = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
-    const __m512i jb = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
-    _mm512_storeu_si512((void *)(o + 0), _mm512_permutex2var_epi64(a01, ja, a23));
-    _mm512_storeu_si512((void *)(o + 16), _mm512_permutex2var_epi64(a01, jb, a23));
-    _mm512_storeu_si512((void *)(o + 32), _mm512_permutex2var_epi64(c01, ja, c23));
-    _mm512_storeu_si512((void *)(o + 48), _mm512_permutex2var_epi64(c01, jb, c23));
+    const __m512i iota = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int v = 0; v < nv; v++) {
+        x[0][v] = _mm512_add_epi64(_mm512_set1_epi64(first + 8u * (uint32_t)v), iota);
+        x[1][v] = _mm512_set1_epi64(b->c1);
+        x[2][v] = _mm512_set1_epi64(b->c2);
+        x[3][v] = _mm512_set1_epi64(b->c3);
+    }
 }
 
-static FM_TARGET_AVX512 FM_ALWAYS_INLINE void fm_seq_group_avx512(const fm_philox_base *b,
-                                                                 uint32_t first, int nv,
-                                                                 uint32_t *out)
+/* The low halves of the lanes of a (counters 0..7) and b (counters 8..15), as 16 words. */
+static FM_TARGET_AVX512 FM_ALWAYS_INLINE __m512i fm_pack_lo_avx512(__m512i a, __m512i b)
 {
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m512i x[4][FM_AVX512_NV_MAX];
-    for (int v = 0; v < nv; v++) {
-        x[0][v] = _mm512_add_epi32(_mm512_set1_epi32((int)(first + 16u * (uint32_t)v)), iota);
-        x[1][v] = _mm512_set1_epi32((int)b->c1);
-        x[2][v] = _mm512_set1_epi32((int)b->c2);
-        x[3][v] = _mm512_set1_epi32((int)b->c3);
-    }
-    fm_philox_avx512(x, nv, b->k0, b->k1);
-    for (int v = 0; v < nv; v++)
-        fm_store_interleaved_avx512(x[0][v], x[1][v], x[2][v], x[3][v], out + 64 * v);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                           28, 30);
+    return _mm512_permutex2var_epi32(a, even, b);
 }
 
 static FM_TARGET_AVX512 FM_NOINLINE void fm_gen_seq_avx512(const fm_philox_base *b,
@@ -241,28 +213,52 @@ static FM_TARGET_AVX512 FM_NOINLINE void fm_gen_seq_avx512(const fm_philox_base 
                                                            uint32_t *out)
 {
     const uint32_t total = fm_round_blocks(nblocks);
-    uint32_t g = 0;
-    for (; g + 32 <= total; g += 32)
-        fm_seq_group_avx512(b, first + g, 2, out + 4 * (size_t)g);
-    for (; g < total; g += 16)
-        fm_seq_group_avx512(b, first + g, 1, out + 4 * (size_t)g);
+    const __m512i ia = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+    const __m512i ib = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+    for (uint32_t g = 0; g < total; g += 16) {
+        __m512i x[4][FM_AVX512_NV_MAX];
+        fm_seq_init_avx512(x, 2, b, first + g);
+        fm_philox_avx512(x, 2, b->k0, b->k1);
+        for (int v = 0; v < 2; v++) {
+            /* a 64-bit lane of w01 holds words (0, 1) of its counter, of w23 words (2, 3) */
+            const __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x[0][v],
+                                                        _mm512_slli_epi64(x[1][v], 32));
+            const __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x[2][v],
+                                                        _mm512_slli_epi64(x[3][v], 32));
+            const __m512i even = _mm512_unpacklo_epi64(w01, w23); /* counters 0, 2, 4, 6 */
+            const __m512i odd = _mm512_unpackhi_epi64(w01, w23);  /* counters 1, 3, 5, 7 */
+            uint32_t *o = out + 4 * ((size_t)g + 8 * (size_t)v);
+            _mm512_storeu_si512((void *)o, _mm512_permutex2var_epi64(even, ia, odd));
+            _mm512_storeu_si512((void *)(o + 16), _mm512_permutex2var_epi64(even, ib, odd));
+        }
+    }
 }
 
 static FM_TARGET_AVX512 FM_NOINLINE void fm_gen_gather_avx512(const fm_philox_base *b,
                                                               const uint32_t *blocks, uint32_t n,
                                                               uint32_t *w0, uint32_t *w1)
 {
-    for (uint32_t g = 0; g < n; g += 16) {
-        const uint32_t m = n - g < 16 ? n - g : 16;
-        const __mmask16 k = (__mmask16)((1u << m) - 1u); /* m <= 16: no overflow in 32 bits */
+    for (uint32_t g = 0; g < n; g += 32) {
+        const uint32_t m = n - g < 32 ? n - g : 32;
+        const __mmask16 k0 = (__mmask16)(m >= 16 ? 0xFFFFu : (1u << m) - 1u);
+        const __mmask16 k1 = (__mmask16)(m <= 16 ? 0u : m >= 32 ? 0xFFFFu : (1u << (m - 16)) - 1u);
+        const __m512i lo = _mm512_maskz_loadu_epi32(k0, blocks + g);
+        const __m512i hi = _mm512_maskz_loadu_epi32(k1, blocks + g + 16);
         __m512i x[4][FM_AVX512_NV_MAX];
-        x[0][0] = _mm512_maskz_loadu_epi32(k, blocks + g);
-        x[1][0] = _mm512_set1_epi32((int)b->c1);
-        x[2][0] = _mm512_set1_epi32((int)b->c2);
-        x[3][0] = _mm512_set1_epi32((int)b->c3);
-        fm_philox_avx512(x, 1, b->k0, b->k1);
-        _mm512_mask_storeu_epi32(w0 + g, k, x[0][0]);
-        _mm512_mask_storeu_epi32(w1 + g, k, x[1][0]);
+        x[0][0] = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(lo));
+        x[0][1] = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(lo, 1));
+        x[0][2] = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(hi));
+        x[0][3] = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(hi, 1));
+        for (int v = 0; v < 4; v++) {
+            x[1][v] = _mm512_set1_epi64(b->c1);
+            x[2][v] = _mm512_set1_epi64(b->c2);
+            x[3][v] = _mm512_set1_epi64(b->c3);
+        }
+        fm_philox_avx512(x, 4, b->k0, b->k1);
+        _mm512_mask_storeu_epi32(w0 + g, k0, fm_pack_lo_avx512(x[0][0], x[0][1]));
+        _mm512_mask_storeu_epi32(w1 + g, k0, fm_pack_lo_avx512(x[1][0], x[1][1]));
+        _mm512_mask_storeu_epi32(w0 + g + 16, k1, fm_pack_lo_avx512(x[0][2], x[0][3]));
+        _mm512_mask_storeu_epi32(w1 + g + 16, k1, fm_pack_lo_avx512(x[1][2], x[1][3]));
     }
 }
 

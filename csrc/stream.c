@@ -6,6 +6,9 @@
  */
 #include "fastmask.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "fm_common.h"
 #include "fm_internal.h"
 #include "philox.h"
@@ -15,6 +18,31 @@
 /* =============================================================================================
  * 1. Instruction-set paths
  * ========================================================================================== */
+
+/* The batch generators of one path (see philox.h for what each computes). */
+typedef struct fm_isa_ops {
+    void (*gen_seq)(const fm_philox_base *b, uint32_t first, uint32_t nblocks, uint32_t *out);
+    void (*gen_gather)(const fm_philox_base *b, const uint32_t *blocks, uint32_t n, uint32_t *w0,
+                       uint32_t *w1);
+    void (*bits_lt)(const uint32_t *words, uint32_t ngroups, uint32_t t, uint64_t *bits);
+} fm_isa_ops;
+
+static const fm_isa_ops OPS[FM_ISA_COUNT] = {
+    [FM_ISA_SCALAR] = {fm_gen_seq_scalar, fm_gen_gather_scalar, fm_bits_lt_scalar},
+    [FM_ISA_GENERIC] = {fm_gen_seq_generic, fm_gen_gather_generic, fm_bits_lt_scalar},
+#if FM_HAVE_X86
+    [FM_ISA_AVX2] = {fm_gen_seq_avx2, fm_gen_gather_avx2, fm_bits_lt_avx2},
+    [FM_ISA_AVX512] = {fm_gen_seq_avx512, fm_gen_gather_avx512, fm_bits_lt_avx512},
+#endif
+};
+
+/* The operations of a path the caller has checked; the scalar ones for any other value. */
+static const fm_isa_ops *ops(int path)
+{
+    if (path < 0 || path >= FM_ISA_COUNT || OPS[path].gen_seq == NULL)
+        return &OPS[FM_ISA_SCALAR];
+    return &OPS[path];
+}
 
 int fm_i_path_available(int path)
 {
@@ -33,17 +61,38 @@ int fm_i_path_available(int path)
     }
 }
 
-/*
- * The path the public functions use. AVX2 is preferred even where AVX-512F exists: on current
- * AMD cores the two run at the same speed, and on some Intel cores 512-bit multiplies lower the
- * clock of the whole core; the AVX-512 path stays available (and tested) through the internal
- * entry points. Without AVX2, x86-64 compilers (SSE2 only) turn the portable lanes into code no
- * faster than the scalar form at -O3, so x86-64 falls back to scalar; other targets use the
- * portable lanes, which map onto their 32x32->64-bit vector multiplies (e.g. NEON umull).
- */
-int fm_i_path_best(void)
+/* The path named by FASTMASK_SIMD (scalar, generic, avx2, avx512), or -1 when it is unset or
+ * names no path this build and CPU can run. */
+static int path_from_env(void)
 {
+    const char *v = getenv("FASTMASK_SIMD");
+    if (v == NULL)
+        return -1;
+    for (int p = 0; p < FM_ISA_COUNT; p++)
+        if (strcmp(v, fm__path_name(p)) == 0)
+            return fm_i_path_available(p) ? p : -1;
+    return -1;
+}
+
+/*
+ * The path the public functions use, chosen once. FASTMASK_SIMD forces one (for tests and
+ * comparisons; a value naming no available path is ignored). Otherwise: AVX-512 on CPUs whose
+ * 512-bit integer multiplies run at full clock (those with AVX512-VBMI2: Intel Ice Lake and
+ * later, AMD Zen 4 and later; on Skylake-SP they lower the clock of the core, and AVX2 is used
+ * there), then AVX2. Without AVX2, x86-64 compilers (SSE2 only) turn the portable lanes into
+ * code no faster than the scalar form at -O3, so x86-64 falls back to scalar; other targets use
+ * the portable lanes, which map onto their 32x32->64-bit vector multiplies (e.g. NEON umull).
+ * Every path gives the same bits, so the choice changes only the speed.
+ */
+static int choose_path(void)
+{
+    const int forced = path_from_env();
+    if (forced >= 0)
+        return forced;
 #if FM_HAVE_X86
+    if (fm_i_path_available(FM_ISA_AVX512) && fm_i_path_available(FM_ISA_AVX2) &&
+        __builtin_cpu_supports("avx512vbmi2"))
+        return FM_ISA_AVX512;
     return fm_i_path_available(FM_ISA_AVX2) ? FM_ISA_AVX2 : FM_ISA_SCALAR;
 #elif defined(__x86_64__) || defined(_M_X64)
     return FM_ISA_SCALAR;
@@ -52,64 +101,30 @@ int fm_i_path_best(void)
 #endif
 }
 
+int fm_i_path_best(void)
+{
+    static int best = -1; /* every thread computes the same value: a race is harmless */
+    if (best < 0)
+        best = choose_path();
+    return best;
+}
+
 void fm_i_gen_seq(int path, const fm_philox_base *b, uint32_t first, uint32_t nblocks,
                   uint32_t *out)
 {
-    switch (path) {
-#if FM_HAVE_X86
-    case FM_ISA_AVX512:
-        fm_gen_seq_avx512(b, first, nblocks, out);
-        return;
-    case FM_ISA_AVX2:
-        fm_gen_seq_avx2(b, first, nblocks, out);
-        return;
-#endif
-    case FM_ISA_GENERIC:
-        fm_gen_seq_generic(b, first, nblocks, out);
-        return;
-    default:
-        fm_gen_seq_scalar(b, first, nblocks, out);
-        return;
-    }
+    ops(path)->gen_seq(b, first, nblocks, out);
 }
 
 void fm_i_gen_gather(int path, const fm_philox_base *b, const uint32_t *blocks, uint32_t n,
                      uint32_t *w0, uint32_t *w1)
 {
-    switch (path) {
-#if FM_HAVE_X86
-    case FM_ISA_AVX512:
-        fm_gen_gather_avx512(b, blocks, n, w0, w1);
-        return;
-    case FM_ISA_AVX2:
-        fm_gen_gather_avx2(b, blocks, n, w0, w1);
-        return;
-#endif
-    case FM_ISA_GENERIC:
-        fm_gen_gather_generic(b, blocks, n, w0, w1);
-        return;
-    default:
-        fm_gen_gather_scalar(b, blocks, n, w0, w1);
-        return;
-    }
+    ops(path)->gen_gather(b, blocks, n, w0, w1);
 }
 
 void fm_i_bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t,
                   uint64_t *bits)
 {
-    switch (path) {
-#if FM_HAVE_X86
-    case FM_ISA_AVX512:
-        fm_bits_lt_avx512(words, ngroups, t, bits);
-        return;
-    case FM_ISA_AVX2:
-        fm_bits_lt_avx2(words, ngroups, t, bits);
-        return;
-#endif
-    default:
-        fm_bits_lt_scalar(words, ngroups, t, bits);
-        return;
-    }
+    ops(path)->bits_lt(words, ngroups, t, bits);
 }
 
 /* The rejection branch of bounded(): walks the 1024 retry words of (domain, block). */
