@@ -312,40 +312,52 @@ static FM_ALWAYS_INLINE void FM_FN(pad_body)(FM_T *id_row, FM_T *lab_row, FM_T *
 }
 
 /*
- * The streaming parts of a row (first pass, padding) compiled twice: for the baseline
- * instruction set and, on x86-64, for AVX2, which the kernel uses on the AVX2 and AVX-512 paths
- * (the CPU has been checked by then). Same C source, so the same bits: only the width of the
- * vector loops the compiler makes of them differs.
+ * The streaming parts of a row (first pass, padding) compiled for the baseline instruction set
+ * and, on x86-64, for AVX2 and AVX-512F, each used on its own path (the CPU has been checked by
+ * then). Same C source, so the same bits: only the width of the vector loops the compiler makes
+ * of them differs. FM_STREAMING instantiates them for one target attribute (empty: baseline).
  */
-static int64_t FM_FN(first_pass)(const FM_T *row, uint32_t n, int64_t vocab, FM_T *lab,
-                                 FM_T ignore, FM_T *att)
-{
-    return FM_FN(first_pass_body)(row, n, vocab, lab, ignore, att);
-}
-
-static void FM_FN(pad_cells)(FM_T *id_row, FM_T *lab_row, FM_T *att_row, int64_t off,
-                             int64_t n, int64_t L, FM_T pad, FM_T ignore)
-{
-    FM_FN(pad_body)(id_row, lab_row, att_row, off, n, L, pad, ignore);
-}
-
+#define FM_STREAMING(sfx, target)                                                            \
+    static target int64_t FM_FN(first_pass##sfx)(const FM_T *row, uint32_t n, int64_t vocab,  \
+                                                  FM_T *lab, FM_T ignore, FM_T *att)          \
+    {                                                                                        \
+        return FM_FN(first_pass_body)(row, n, vocab, lab, ignore, att);                      \
+    }                                                                                        \
+    static target void FM_FN(pad_cells##sfx)(FM_T *id_row, FM_T *lab_row, FM_T *att_row,     \
+                                              int64_t off, int64_t n, int64_t L, FM_T pad,    \
+                                              FM_T ignore)                                    \
+    {                                                                                        \
+        FM_FN(pad_body)(id_row, lab_row, att_row, off, n, L, pad, ignore);                   \
+    }
+FM_STREAMING(, )
 #if FM_HAVE_X86
-static FM_TARGET_AVX2 int64_t FM_FN(first_pass_avx2)(const FM_T *row, uint32_t n, int64_t vocab,
-                                                     FM_T *lab, FM_T ignore, FM_T *att)
-{
-    return FM_FN(first_pass_body)(row, n, vocab, lab, ignore, att);
-}
-
-static FM_TARGET_AVX2 void FM_FN(pad_cells_avx2)(FM_T *id_row, FM_T *lab_row, FM_T *att_row,
-                                                 int64_t off, int64_t n, int64_t L, FM_T pad,
-                                                 FM_T ignore)
-{
-    FM_FN(pad_body)(id_row, lab_row, att_row, off, n, L, pad, ignore);
-}
-#define FM_WIDE(path) ((path) == FM_ISA_AVX2 || (path) == FM_ISA_AVX512)
-#else
-#define FM_WIDE(path) 0
+FM_STREAMING(_avx2, FM_TARGET_AVX2)
+FM_STREAMING(_avx512, FM_TARGET_AVX512)
 #endif
+#undef FM_STREAMING
+
+typedef int64_t (*FM_FN(first_pass_fn))(const FM_T *, uint32_t, int64_t, FM_T *, FM_T, FM_T *);
+typedef void (*FM_FN(pad_cells_fn))(FM_T *, FM_T *, FM_T *, int64_t, int64_t, int64_t, FM_T,
+                                     FM_T);
+
+/* The widest streaming code the path allows (the CPU has been checked for the path; AVX-512F
+ * does not promise AVX2 by itself, so that is asked separately). */
+static void FM_FN(streaming_for)(int path, FM_FN(first_pass_fn) *fp, FM_FN(pad_cells_fn) *pc)
+{
+    *fp = FM_FN(first_pass);
+    *pc = FM_FN(pad_cells);
+#if FM_HAVE_X86
+    if (path == FM_ISA_AVX512) {
+        *fp = FM_FN(first_pass_avx512);
+        *pc = FM_FN(pad_cells_avx512);
+    } else if (path == FM_ISA_AVX2 && fm_i_path_available(FM_ISA_AVX2)) {
+        *fp = FM_FN(first_pass_avx2);
+        *pc = FM_FN(pad_cells_avx2);
+    }
+#else
+    (void)path;
+#endif
+}
 
 static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
                              int64_t row_begin, int64_t row_end, FM_T *ids, FM_T *labels,
@@ -400,9 +412,9 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
 
     const FM_T pad = (FM_T)cfg->pad_id;
     const FM_T ignore = (FM_T)cfg->ignore_index;
-    /* AVX-512F does not promise AVX2 by itself: ask the CPU */
-    const int wide = FM_WIDE(path) && fm_i_path_available(FM_ISA_AVX2);
-    (void)wide;
+    FM_FN(first_pass_fn) first_pass;
+    FM_FN(pad_cells_fn) pad_cells;
+    FM_FN(streaming_for)(path, &first_pass, &pad_cells);
     for (int64_t i = row_begin; i < row_end; i++) {
         const int64_t n64 = b->lengths[i];
         if (n64 < 0) {
@@ -431,13 +443,7 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
 
         /* one pass: range check, labels = ignore_index, attention = 1 */
         FM_T *att_real = att_row != NULL ? att_row + off : NULL;
-#if FM_HAVE_X86
-        const int64_t bad =
-            wide ? FM_FN(first_pass_avx2)(row, n, cfg->vocab_size, lab, ignore, att_real)
-                 : FM_FN(first_pass)(row, n, cfg->vocab_size, lab, ignore, att_real);
-#else
-        const int64_t bad = FM_FN(first_pass)(row, n, cfg->vocab_size, lab, ignore, att_real);
-#endif
+        const int64_t bad = first_pass(row, n, cfg->vocab_size, lab, ignore, att_real);
         if (bad >= 0) {
             *err_row = i;
             *err_pos = bad;
@@ -453,22 +459,19 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
         for (uint32_t k = 0; k < np; k++) {
             const uint32_t j = ws.pos[k];
             const FM_T y = row[j];
-            const int32_t r = ws.rep[k];
+            const FM_T r = (FM_T)ws.rep[k];
+            const FM_T keep = (FM_T)(r >> (sizeof(FM_T) * 8 - 1)); /* -1 when r < 0, else 0 */
             lab[j] = y;
-            row[j] = r < 0 ? y : (FM_T)r; /* stored either way: no branch to mispredict */
+            /* y when r < 0 (keeps its id), else r: as arithmetic, since compilers make a
+             * mispredicted branch of a ?: here */
+            row[j] = (FM_T)((y & keep) | (r & ~keep));
         }
         /* padding: columns [0, off) and [off + n, L) */
-#if FM_HAVE_X86
-        if (wide)
-            FM_FN(pad_cells_avx2)(id_row, lab_row, att_row, off, n64, L, pad, ignore);
-        else
-#endif
-            FM_FN(pad_cells)(id_row, lab_row, att_row, off, n64, L, pad, ignore);
+        pad_cells(id_row, lab_row, att_row, off, n64, L, pad, ignore);
     }
     return FM_OK;
 }
 
-#undef FM_WIDE
 #undef FM_FN
 #undef FM_CAT
 #undef FM_CAT2
