@@ -127,20 +127,27 @@ typedef struct fm_batch {
     const uint8_t *special_mask;  /* [B * L] same layout as ids, non-zero = special; or NULL */
     const uint8_t *word_starts;   /* [B * L] word-start flags f; or NULL */
     const uint64_t *sample_ids;   /* [B] each < 2^48 */
+    /* optional ragged source of the ids: row i is values[offsets[i] ..] (its first lengths[i]
+     * values; lengths[i] <= offsets[i+1] - offsets[i]), elements of the output's type; the
+     * kernel copies each row into ids as it masks it. NULL: ids already hold the rows. values
+     * must not overlap the outputs. */
+    const void *values;
+    const int64_t *offsets;       /* [B + 1] when values is not NULL */
 } fm_batch;
 
 /*
  * Masks rows [row_begin, row_end) of a padded batch in place.
  *
  * On entry ids holds each row's tokens at their place (the padding content is ignored and
- * overwritten with pad_id). On return ids holds the masked tokens, labels the labels
+ * overwritten with pad_id), or batch->values holds them as ragged rows. On return ids holds the masked tokens, labels the labels
  * (ignore_index at padding) and, when attention is not NULL, 1 at real tokens and 0 at padding.
  * Every id of the rows is checked against [0, vocab_size): on FM_ERR_ID_RANGE, *err_row and
  * *err_pos (position inside the unpadded sequence) say where; the rows before err_row are done,
  * the rest are unspecified. workspace must hold fm_workspace_bytes(width) bytes.
  * FM_ERR_ARG also covers: width > 2^30, ignore_index outside int32 (i32 variant), word units
- * with neither word_starts nor word_table, and (with *err_row set) a negative length or a
- * sample id >= 2^48. err_row / err_pos may be NULL; they are set to -1 on entry.
+ * with neither word_starts nor word_table, values without offsets, and (with *err_row set) a
+ * negative length, a sample id >= 2^48 or a ragged row shorter than its length. err_row /
+ * err_pos may be NULL; they are set to -1 on entry.
  */
 int fm_mask_batch_i64(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
                       int64_t row_end, int64_t *ids, int64_t *labels, int64_t *attention,

@@ -17,8 +17,9 @@
 
 /*
  * The first pass over a row: checks every id against [0, vocab) while it writes ignore_index
- * into the row's labels and 1 into its attention (when att is not NULL). Returns the position
- * of the first id out of range, or -1.
+ * into the row's labels and 1 into its attention (when att is not NULL), and copies the ids
+ * from src into row when they come from ragged rows (src != row). Returns the position of the
+ * first id out of range, or -1.
  *
  * With u the id as an unsigned number and vocab <= 2^31: u < vocab exactly when the top bit of
  * (u - vocab) & ~u is set (u - vocab wraps around to a number >= 2^(bits-1) when u < vocab, and
@@ -27,31 +28,40 @@
  * target, unlike one with an unsigned 64-bit comparison. The position is searched for only on
  * error.
  */
-static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *row, uint32_t n,
+static FM_ALWAYS_INLINE FM_UT FM_FN(first_pass_loop)(const FM_T *src, FM_T *row, uint32_t n,
+                                                     FM_UT lim, FM_T *lab, FM_T ignore,
+                                                     FM_T *att, int copy, int with_att)
+{
+    FM_UT all = (FM_UT)1 << (sizeof(FM_UT) * 8 - 1);
+    for (uint32_t j = 0; j < n; j++) {
+        const FM_UT u = (FM_UT)src[j];
+        all &= (FM_UT)(u - lim) & (FM_UT)~u;
+        if (copy)
+            row[j] = src[j];
+        lab[j] = ignore;
+        if (with_att)
+            att[j] = 1;
+    }
+    return all;
+}
+
+static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *src, FM_T *row, uint32_t n,
                                                        int64_t vocab, FM_T *lab, FM_T ignore,
                                                        FM_T *att)
 {
     const FM_UT lim = (FM_UT)vocab;
-    const FM_UT top = (FM_UT)1 << (sizeof(FM_UT) * 8 - 1);
-    FM_UT all = top;
-    if (att != NULL) {
-        for (uint32_t j = 0; j < n; j++) {
-            const FM_UT u = (FM_UT)row[j];
-            all &= (FM_UT)(u - lim) & (FM_UT)~u;
-            lab[j] = ignore;
-            att[j] = 1;
-        }
-    } else {
-        for (uint32_t j = 0; j < n; j++) {
-            const FM_UT u = (FM_UT)row[j];
-            all &= (FM_UT)(u - lim) & (FM_UT)~u;
-            lab[j] = ignore;
-        }
-    }
-    if (all & top)
+    const int copy = src != row;
+    FM_UT all;
+    if (att != NULL)
+        all = copy ? FM_FN(first_pass_loop)(src, row, n, lim, lab, ignore, att, 1, 1)
+                   : FM_FN(first_pass_loop)(src, row, n, lim, lab, ignore, att, 0, 1);
+    else
+        all = copy ? FM_FN(first_pass_loop)(src, row, n, lim, lab, ignore, att, 1, 0)
+                   : FM_FN(first_pass_loop)(src, row, n, lim, lab, ignore, att, 0, 0);
+    if (all >> (sizeof(FM_UT) * 8 - 1))
         return -1;
     for (uint32_t j = 0; j < n; j++)
-        if ((FM_UT)row[j] >= lim)
+        if ((FM_UT)src[j] >= lim)
             return (int64_t)j;
     return -1;
 }
@@ -318,10 +328,11 @@ static FM_ALWAYS_INLINE void FM_FN(pad_body)(FM_T *id_row, FM_T *lab_row, FM_T *
  * of them differs. FM_STREAMING instantiates them for one target attribute (empty: baseline).
  */
 #define FM_STREAMING(sfx, target)                                                            \
-    static target int64_t FM_FN(first_pass##sfx)(const FM_T *row, uint32_t n, int64_t vocab,  \
-                                                  FM_T *lab, FM_T ignore, FM_T *att)          \
+    static target int64_t FM_FN(first_pass##sfx)(const FM_T *src, FM_T *row, uint32_t n,      \
+                                                  int64_t vocab, FM_T *lab, FM_T ignore,      \
+                                                  FM_T *att)                                  \
     {                                                                                        \
-        return FM_FN(first_pass_body)(row, n, vocab, lab, ignore, att);                      \
+        return FM_FN(first_pass_body)(src, row, n, vocab, lab, ignore, att);                 \
     }                                                                                        \
     static target void FM_FN(pad_cells##sfx)(FM_T *id_row, FM_T *lab_row, FM_T *att_row,     \
                                               int64_t off, int64_t n, int64_t L, FM_T pad,    \
@@ -336,7 +347,8 @@ FM_STREAMING(_avx512, FM_TARGET_AVX512)
 #endif
 #undef FM_STREAMING
 
-typedef int64_t (*FM_FN(first_pass_fn))(const FM_T *, uint32_t, int64_t, FM_T *, FM_T, FM_T *);
+typedef int64_t (*FM_FN(first_pass_fn))(const FM_T *, FM_T *, uint32_t, int64_t, FM_T *, FM_T,
+                                         FM_T *);
 typedef void (*FM_FN(pad_cells_fn))(FM_T *, FM_T *, FM_T *, int64_t, int64_t, int64_t, FM_T,
                                      FM_T);
 
@@ -385,6 +397,8 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
     if (L > 0 && b->rows > INT64_MAX / L)
         return FM_ERR_ARG;
     if (b->lengths == NULL || b->sample_ids == NULL)
+        return FM_ERR_ARG;
+    if (b->values != NULL && b->offsets == NULL)
         return FM_ERR_ARG;
     if (L == 0) { /* nothing to write (the arrays may then be NULL); rows must be empty */
         for (int64_t i = row_begin; i < row_end; i++) {
@@ -443,7 +457,16 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
 
         /* one pass: range check, labels = ignore_index, attention = 1 */
         FM_T *att_real = att_row != NULL ? att_row + off : NULL;
-        const int64_t bad = first_pass(row, n, cfg->vocab_size, lab, ignore, att_real);
+        const FM_T *src = row; /* ragged rows: the kernel copies them into ids itself */
+        if (b->values != NULL) {
+            const int64_t start = b->offsets[i];
+            if (start < 0 || b->offsets[i + 1] - start < n64) {
+                *err_row = i;
+                return FM_ERR_ARG;
+            }
+            src = (const FM_T *)b->values + start;
+        }
+        const int64_t bad = first_pass(src, row, n, cfg->vocab_size, lab, ignore, att_real);
         if (bad >= 0) {
             *err_row = i;
             *err_pos = bad;
