@@ -102,7 +102,17 @@ typedef struct fm_config {
        special ids weigh 0. NULL: random ids are uniform over the ids not in random_skip. With a
        table, n_random_skip must be 0. */
     const uint32_t *random_cum;
+    /* optional, for speed: one byte per id (length vocab_size) as fm_id_classes() fills it from
+       special_bits and word_table; NULL: the kernels read those two instead. The kernels trust
+       it to match them (fm_config_check_full checks that it does). */
+    const uint8_t *id_class;
 } fm_config;
+
+/* Bits of an id's class byte: the id is in S; its word_table value (none: 0) is not
+ * FM_WORD_CONTINUES; it is FM_WORD_STANDS_ALONE. */
+#define FM_CLASS_SPECIAL 1u
+#define FM_CLASS_STARTS 2u
+#define FM_CLASS_ALONE 4u
 
 /* Checks a configuration (thresholds, ids, skip list, span cdf, enums, probability in [0, 1]);
  * FM_OK or FM_ERR_ARG. Runs on every kernel call, so of the unigram table it checks only the
@@ -111,8 +121,13 @@ int fm_config_check(const fm_config *cfg);
 
 /* fm_config_check, plus the whole unigram table when there is one: non-decreasing, total =
  * random_range, no weight on a special id. Meant to be called once, when a configuration is
- * built (it reads vocab_size entries). */
+ * built (it reads vocab_size entries). It also checks that word_table holds only 0, 1 and 2
+ * and that id_class, when there is one, matches special_bits and word_table. */
 int fm_config_check_full(const fm_config *cfg);
+
+/* Fills out[0 .. vocab_size) with the class byte (FM_CLASS_* bits) of every id. FM_OK, or
+ * FM_ERR_ARG when the configuration does not pass fm_config_check or out is NULL. */
+int fm_id_classes(const fm_config *cfg, uint8_t *out);
 
 /* Bytes of workspace one thread needs to mask rows of up to `width` tokens (0 for a negative
  * width or one above 2^30). The workspace needs no particular alignment. */
@@ -178,6 +193,13 @@ int fm_pad_i64_i32(const int64_t *values, const int64_t *offsets, int64_t rows, 
 int fm_pad_i32_i32(const int32_t *values, const int64_t *offsets, int64_t rows, int64_t width,
                    int left, int truncate, int64_t pad_id, int64_t vocab_size, int32_t *out,
                    int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+
+/* fm_pad_<in>_<out> chosen by the element sizes in bytes (4: int32, 8: int64) of values and
+ * out; FM_ERR_ARG for other sizes. */
+int fm_pad_ids(const void *values, int value_bytes, const int64_t *offsets, int64_t rows,
+               int64_t width, int left, int truncate, int64_t pad_id, int64_t vocab_size,
+               void *out, int out_bytes, int64_t *lengths_out, int64_t *err_row,
+               int64_t *err_pos);
 
 /* ---- row layout ---------------------------------------------------------------------------- */
 /* Every padded output is laid out the same way: a row keeping `kept` tokens in a padded width

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fastmask.h"
 #include "philox.h"
@@ -30,6 +31,36 @@ static inline uint32_t fm_ctz64(uint64_t m) /* m != 0 */
     return c;
 }
 #endif
+
+/*
+ * The bits FM_CLASS_SPECIAL, FM_CLASS_STARTS and FM_CLASS_ALONE of 64 bytes as three 64-bit
+ * masks (bit i from byte i). Eight bytes at a time: with x holding them, (x >> b) & 0x01..01
+ * keeps bit b of each byte at bit 8i, and the multiplication by 0x0102040810204080 adds each of
+ * them once into the top byte, at bit 56 + i (no two partial products meet, so nothing carries).
+ */
+static inline void fm_class_masks(const uint8_t *k, uint64_t *sp, uint64_t *st, uint64_t *alone)
+{
+    uint64_t a = 0, b = 0, c = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, gather = 0x0102040810204080ull;
+    for (unsigned i = 0; i < 8; i++) {
+        uint64_t x;
+        memcpy(&x, k + 8 * i, sizeof x);
+        a |= ((x & ones) * gather) >> 56 << (8 * i);
+        b |= (((x >> 1) & ones) * gather) >> 56 << (8 * i);
+        c |= (((x >> 2) & ones) * gather) >> 56 << (8 * i);
+    }
+#else
+    for (unsigned i = 0; i < 64; i++) {
+        a |= (uint64_t)(k[i] & 1u) << i;
+        b |= (uint64_t)((k[i] >> 1) & 1u) << i;
+        c |= (uint64_t)((k[i] >> 2) & 1u) << i;
+    }
+#endif
+    *sp = a;
+    *st = b;
+    *alone = c;
+}
 
 /* ---- instruction-set paths and batch generators (stream.c) --------------------------------- */
 

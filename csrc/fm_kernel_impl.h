@@ -148,101 +148,122 @@ static uint32_t FM_FN(pick_tokens_bernoulli)(const fm_config *cfg, const FM_T *r
 
 /*
  * Word units, Bernoulli selection. A unit is picked when the SELECT bit of its first token is
- * set, so only the set bits (about p*n positions) are visited: a set bit at a position that
- * starts a unit picks that unit, which is then followed over its continuation tokens. Other
- * units are never looked at.
+ * set; a set bit anywhere else is discarded. The row is first turned into one byte per position
+ * (FM_CLASS_* bits: special, starts a word, stands alone; from the class table, or from
+ * special_bits / word_table, with the per-example special mask and word-start flags folded in),
+ * then worked on 64 positions at a time as bit masks:
+ *
+ *   starts = ~sp & (sp << 1 | f)         a candidate after a special, or one with f set
+ *   cont   = ~sp & ~(sp << 1 | f)        a candidate that continues the unit before it
+ *   first  = bits & starts               the picked units
+ *
+ * and the tokens of a picked unit after its first are the run of cont bits that begins right
+ * after it: adding (first << 1) & cont to cont clears exactly those runs (the carry runs through
+ * each one), so they are cont & ~(cont + ((first << 1) & cont)). The carries, and the bits that
+ * shift in, pass from one 64-bit word to the next. No branch depends on the data but the loop
+ * over the picked positions, as for token units.
  *
  * Output: the picked positions in ws->pos (in order; their unit start in ws->dblk when
- * want_dblk), and, when want_units, the picked units in ws->ustart/uend. Returns the number
- * of picked positions; *units receives the number of picked units.
- *
- * Whether a position starts a unit, and how long the unit is, are data-dependent and would be
- * mispredicted branches, so both are computed without branching: the three positions after s
- * are tested unconditionally, each from its own fixed address so that the loads overlap (a
- * loop takes over for longer units, which are rare). Likewise the first FM_EXPAND positions
- * of a unit are always stored, and only the count decides which of them are kept.
+ * want_dblk) and the picked units in ws->ustart/uend. Returns the number of picked positions;
+ * *units receives the number of picked units.
  */
+static FM_ALWAYS_INLINE void FM_FN(row_kinds)(const fm_config *cfg, const FM_T *row, uint32_t n,
+                                              const uint8_t *sm, const uint8_t *wsf,
+                                              int use_cls, uint8_t *kind)
+{
+    const uint8_t *sb = cfg->special_bits, *tab = cfg->word_table, *cls = cfg->id_class;
+    /* with word-start flags the table's bits are not used */
+    const unsigned keep = wsf != NULL ? FM_CLASS_SPECIAL : 0xFFu;
+    for (uint32_t j = 0; j < n; j++) {
+        const FM_UT y = (FM_UT)row[j];
+        unsigned k;
+        if (use_cls) {
+            k = cls[y] & keep;
+        } else {
+            k = ((unsigned)sb[(size_t)y >> 3] >> ((unsigned)y & 7u)) & 1u;
+            if (wsf == NULL) {
+                const unsigned tv = tab[y];
+                k |= fm_u8_nonzero(tv) * FM_CLASS_STARTS |
+                     fm_u8_eq(tv, FM_WORD_STANDS_ALONE) * FM_CLASS_ALONE;
+            }
+        }
+        if (sm != NULL)
+            k |= fm_u8_nonzero(sm[j]);
+        if (wsf != NULL)
+            k |= fm_u8_eq(wsf[j], 1) * FM_CLASS_STARTS;
+        kind[j] = (uint8_t)k;
+    }
+    for (uint32_t j = n; j % 64 != 0; j++) /* past the row: special, so neither starts nor cont */
+        kind[j] = FM_CLASS_SPECIAL;
+}
+
 static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(const fm_config *cfg, const FM_T *row,
                                                    uint32_t n, const uint8_t *sm,
-                                                   const uint8_t *wsf, int from_table,
+                                                   const uint8_t *wsf, int use_cls,
                                                    const fm_ws *ws, int want_dblk,
-                                                   int want_units, uint32_t *units)
+                                                   uint32_t *units)
 {
-    const uint8_t *sb = cfg->special_bits;
-    const uint8_t *tab = cfg->word_table;
-    const uint64_t *bits = ws->bits;
-    uint32_t *pos = ws->pos, *dblk = ws->dblk;
-    /* f[j] of section 6, for 1 <= j < n */
-#define FM_F(j)                                                                              \
-    (from_table                                                                              \
-         ? fm_rule_table(tab[(FM_UT)row[j]], tab[(FM_UT)row[(j) - 1]])                         \
-         : fm_u8_eq(wsf[j], 1))
-#define FM_SP(j) ((unsigned)FM_IS_SPECIAL(sb, (FM_UT)row[j], sm, j))
-    /* token j >= 1 continues the unit of token j-1 (a candidate): j < n, j candidate, f[j] 0 */
-#define FM_CONT(j) ((j) < n ? (FM_SP(j) | FM_F(j)) ^ 1u : 0u)
+    FM_FN(row_kinds)(cfg, row, n, sm, wsf, use_cls, ws->kind);
+    uint32_t *pos = ws->pos, *dblk = ws->dblk, *ustart = ws->ustart, *uend = ws->uend;
     const uint32_t ngroups = (n + 63) / 64;
-    uint32_t U = 0, np = 0;
+    uint64_t sp_in = 1, alone_in = 0, first_in = 0, carry = 0; /* position -1 is special */
+    uint32_t U = 0, np = 0, cur = 0;
     for (uint32_t q = 0; q < ngroups; q++) {
-        uint64_t m = bits[q];
+        uint64_t sp, st, alone;
+        fm_class_masks(ws->kind + 64 * (size_t)q, &sp, &st, &alone);
+        const uint64_t f = st | (alone << 1) | alone_in;
+        const uint64_t boundary = (sp << 1) | sp_in | f;
+        const uint64_t starts = ~sp & boundary;
+        const uint64_t cont = ~sp & ~boundary;
+        const uint64_t first = ws->bits[q] & starts;
+        const uint64_t a = ((first << 1) | first_in) & cont;
+        const uint64_t t = cont + a;
+        const uint64_t sum = t + carry;
+        carry = (uint64_t)(t < cont) | (uint64_t)(sum < t);
+        sp_in = sp >> 63;
+        alone_in = alone >> 63;
+        first_in = first >> 63;
+        uint64_t m = first | (cont & ~sum);
         while (m != 0) {
-            const uint32_t s = 64 * q + fm_ctz64(m);
+            const uint32_t bit = fm_ctz64(m);
             m &= m - 1;
-            /* s starts a unit: s candidate, and s == 0 or s-1 special or f[s] */
-            const unsigned starts =
-                (FM_SP(s) ^ 1u) & (s == 0 ? 1u : FM_SP(s - 1) | FM_F(s));
-            /* the three tests use fixed positions, not e: independent loads, no chain */
-            const unsigned c1 = FM_CONT(s + 1);
-            const unsigned c2 = c1 & FM_CONT(s + 2);
-            const unsigned c3 = c2 & FM_CONT(s + 3);
-            uint32_t e = s + 1 + c1 + c2 + c3;
-            for (uint32_t k = 0; k < FM_EXPAND; k++)
-                pos[np + k] = s + k;
+            const uint32_t j = 64 * q + bit;
+            const uint32_t is_start = (uint32_t)(starts >> bit) & 1u;
+            cur = is_start ? j : cur;
+            pos[np] = j;
             if (want_dblk)
-                for (uint32_t k = 0; k < FM_EXPAND; k++)
-                    dblk[np + k] = s;
-            /* a unit of more than four tokens; only a unit start is walked to its end (a bit
-             * inside a unit is discarded, and its walk would write past the picked positions) */
-            if (c3 & starts) {
-                while (FM_CONT(e)) {
-                    pos[np + (e - s)] = e;
-                    if (want_dblk)
-                        dblk[np + (e - s)] = s;
-                    e++;
-                }
-            }
-            if (want_units) {
-                ws->ustart[U] = s;
-                ws->uend[U] = e;
-            }
-            U += starts;
-            np += starts ? e - s : 0;
+                dblk[np] = cur;
+            ustart[U] = j; /* kept only when j starts a unit */
+            U += is_start;
+            uend[U - 1] = j + 1; /* U >= 1: a picked position follows its unit's start */
+            np++;
         }
     }
-#undef FM_F
-#undef FM_SP
-#undef FM_CONT
     *units = U;
     return np;
 }
 
 /* One instantiation per source of flags, with and without a special mask (the common case
- * without one then has no per-lookup test of sm). Kept out of line: inlined into the batch
- * loop it competes for registers, and the spills cost more than the call. */
+ * without one then has no per-position test of sm), with and without the class table. Kept
+ * out of line: inlined into the batch loop it competes for registers, and the spills cost more
+ * than the call. */
+#define FM_WALK(sm_, wsf_, use_cls)                                                          \
+    FM_FN(words_walk)(cfg, row, n, sm_, wsf_, use_cls, ws, want_dblk, units)
 static FM_NOINLINE uint32_t FM_FN(pick_words_bernoulli)(const fm_config *cfg, const FM_T *row,
                                                         uint32_t n, const uint8_t *sm,
                                                         const uint8_t *wsf, const fm_ws *ws,
-                                                        int want_dblk, int want_units,
-                                                        uint32_t *units)
+                                                        int want_dblk, uint32_t *units)
 {
-    if (sm != NULL) {
-        if (wsf != NULL)
-            return FM_FN(words_walk)(cfg, row, n, sm, wsf, 0, ws, want_dblk, want_units, units);
-        return FM_FN(words_walk)(cfg, row, n, sm, NULL, 1, ws, want_dblk, want_units, units);
+    if (cfg->id_class != NULL) {
+        if (sm != NULL)
+            return wsf != NULL ? FM_WALK(sm, wsf, 1) : FM_WALK(sm, NULL, 1);
+        return wsf != NULL ? FM_WALK(NULL, wsf, 1) : FM_WALK(NULL, NULL, 1);
     }
-    if (wsf != NULL)
-        return FM_FN(words_walk)(cfg, row, n, NULL, wsf, 0, ws, want_dblk, want_units, units);
-    return FM_FN(words_walk)(cfg, row, n, NULL, NULL, 1, ws, want_dblk, want_units, units);
+    if (sm != NULL)
+        return wsf != NULL ? FM_WALK(sm, wsf, 0) : FM_WALK(sm, NULL, 0);
+    return wsf != NULL ? FM_WALK(NULL, wsf, 0) : FM_WALK(NULL, NULL, 0);
 }
+#undef FM_WALK
 
 /*
  * One unpadded row whose ids are known to be in range: picks units, draws 80/10/10. On return
@@ -273,8 +294,7 @@ static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, cons
         select_bits(path, s, cfg->t_select, n, ws);
         const int capped = cfg->max_predictions >= 0;
         uint32_t U = 0;
-        np = FM_FN(pick_words_bernoulli)(cfg, row, n, sm, wsf, ws, cfg->action_per_unit,
-                                         capped, &U);
+        np = FM_FN(pick_words_bernoulli)(cfg, row, n, sm, wsf, ws, cfg->action_per_unit, &U);
         if (capped && (int64_t)np > cfg->max_predictions) {
             rc = cap_units(s, cfg->max_predictions, U, ws);
             if (rc != FM_OK)
@@ -493,6 +513,30 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
         pad_cells(id_row, lab_row, att_row, off, n64, L, pad, ignore);
     }
     return FM_OK;
+}
+
+/* The entry points of this element type: fm_mask_batch_<sfx> (fastmask.h) on the best path,
+ * fm__mask_batch_<sfx>_path (fm_internal.h) on a chosen one. */
+int FM_CAT(fm_mask_batch, FM_SFX)(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
+                                  int64_t row_end, FM_T *ids, FM_T *labels, FM_T *attention,
+                                  void *workspace, size_t workspace_bytes, int64_t *err_row,
+                                  int64_t *err_pos)
+{
+    return FM_FN(mask_batch)(fm_i_path_best(), cfg, batch, row_begin, row_end, ids, labels,
+                             attention, workspace, workspace_bytes, err_row, err_pos);
+}
+
+int FM_CAT(FM_CAT(fm__mask_batch, FM_SFX), path)(int path, const fm_config *cfg,
+                                                 const fm_batch *batch, int64_t row_begin,
+                                                 int64_t row_end, FM_T *ids, FM_T *labels,
+                                                 FM_T *attention, void *workspace,
+                                                 size_t workspace_bytes, int64_t *err_row,
+                                                 int64_t *err_pos)
+{
+    if (!fm_i_path_available(path))
+        return FM_ERR_ARG;
+    return FM_FN(mask_batch)(path, cfg, batch, row_begin, row_end, ids, labels, attention,
+                             workspace, workspace_bytes, err_row, err_pos);
 }
 
 #undef FM_FN

@@ -92,11 +92,38 @@ int fm_config_check(const fm_config *cfg)
     return FM_OK;
 }
 
+/* The class byte of id i (fm_id_classes). */
+static uint8_t id_class_of(const fm_config *cfg, int64_t i)
+{
+    const unsigned special = (cfg->special_bits[i >> 3] >> (i & 7)) & 1u;
+    const unsigned word = cfg->word_table != NULL ? cfg->word_table[i] : 0u;
+    return (uint8_t)(special * FM_CLASS_SPECIAL | (word >= 1) * FM_CLASS_STARTS |
+                     (word == FM_WORD_STANDS_ALONE) * FM_CLASS_ALONE);
+}
+
+int fm_id_classes(const fm_config *cfg, uint8_t *out)
+{
+    const int rc = fm_config_check(cfg);
+    if (rc != FM_OK || out == NULL)
+        return rc != FM_OK ? rc : FM_ERR_ARG;
+    for (int64_t i = 0; i < cfg->vocab_size; i++)
+        out[i] = id_class_of(cfg, i);
+    return FM_OK;
+}
+
 int fm_config_check_full(const fm_config *cfg)
 {
     const int rc = fm_config_check(cfg);
-    if (rc != FM_OK || cfg->random_cum == NULL)
+    if (rc != FM_OK)
         return rc;
+    for (int64_t i = 0; cfg->word_table != NULL && i < cfg->vocab_size; i++)
+        if (cfg->word_table[i] > FM_WORD_STANDS_ALONE)
+            return FM_ERR_ARG;
+    for (int64_t i = 0; cfg->id_class != NULL && i < cfg->vocab_size; i++)
+        if (cfg->id_class[i] != id_class_of(cfg, i))
+            return FM_ERR_ARG;
+    if (cfg->random_cum == NULL)
+        return FM_OK;
     uint32_t prev = 0;
     for (int64_t i = 0; i < cfg->vocab_size; i++) {
         const uint32_t c = cfg->random_cum[i];
@@ -120,10 +147,10 @@ typedef struct fm_ws {
     uint32_t *dblk;   /* ACTION block of the decision of pos[k] (its unit's start) */
     int32_t *rep;     /* new id of pos[k], -1 when it keeps its id */
     uint8_t *picked;  /* per unit */
+    uint8_t *kind;    /* per position: FM_CLASS_* bits of the word walk, 64-padded */
 } fm_ws;
 
 #define FM_ALIGN 64u
-#define FM_EXPAND 4u /* positions the word walk stores per unit whatever its length */
 
 static size_t align_up(size_t x) { return (x + (FM_ALIGN - 1)) & ~(size_t)(FM_ALIGN - 1); }
 
@@ -132,20 +159,21 @@ static size_t ws_layout(int64_t width, void *base, fm_ws *ws)
 {
     const size_t L = (size_t)width;
     const uint32_t blocks = fm_round_blocks((uint32_t)((L + 3) / 4));
-    const size_t sizes[9] = {
+    const size_t sizes[10] = {
         4 * (size_t)blocks * sizeof(uint32_t), /* words */
         (size_t)blocks / 16 * sizeof(uint64_t), /* bits: one per 16 blocks = 64 words */
         L * sizeof(uint32_t),                  /* ustart */
         L * sizeof(uint32_t),                  /* uend */
         L * sizeof(uint32_t),                  /* order */
-        (L + FM_EXPAND) * sizeof(uint32_t),    /* pos (the word walk writes ahead) */
-        (L + FM_EXPAND) * sizeof(uint32_t),    /* dblk */
+        L * sizeof(uint32_t),                  /* pos */
+        L * sizeof(uint32_t),                  /* dblk */
         L * sizeof(int32_t),                   /* rep */
         L * sizeof(uint8_t),                   /* picked */
+        (size_t)blocks * 4,                    /* kind: whole groups of 64 positions */
     };
-    size_t off[9];
+    size_t off[10];
     size_t total = 0;
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 10; i++) {
         off[i] = total;
         total += align_up(sizes[i]);
     }
@@ -161,6 +189,7 @@ static size_t ws_layout(int64_t width, void *base, fm_ws *ws)
         ws->dblk = (uint32_t *)(void *)(p + off[6]);
         ws->rep = (int32_t *)(void *)(p + off[7]);
         ws->picked = (uint8_t *)(void *)(p + off[8]);
+        ws->kind = (uint8_t *)(void *)(p + off[9]);
     }
     return total + FM_ALIGN; /* room to align the caller's pointer */
 }
@@ -476,24 +505,6 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 #undef FM_TMAX
 #undef FM_SFX
 
-int fm_mask_batch_i64(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
-                      int64_t row_end, int64_t *ids, int64_t *labels, int64_t *attention,
-                      void *workspace, size_t workspace_bytes, int64_t *err_row,
-                      int64_t *err_pos)
-{
-    return mask_batch_i64(fm_i_path_best(), cfg, batch, row_begin, row_end, ids, labels, attention,
-                          workspace, workspace_bytes, err_row, err_pos);
-}
-
-int fm_mask_batch_i32(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
-                      int64_t row_end, int32_t *ids, int32_t *labels, int32_t *attention,
-                      void *workspace, size_t workspace_bytes, int64_t *err_row,
-                      int64_t *err_pos)
-{
-    return mask_batch_i32(fm_i_path_best(), cfg, batch, row_begin, row_end, ids, labels, attention,
-                          workspace, workspace_bytes, err_row, err_pos);
-}
-
 /* ---- internal entry points (fm_internal.h) ------------------------------------------------ */
 
 int64_t fm__allowed_id(const int64_t *skip, int64_t n_skip, int64_t r)
@@ -502,25 +513,3 @@ int64_t fm__allowed_id(const int64_t *skip, int64_t n_skip, int64_t r)
 }
 
 int64_t fm__budget(const fm_config *cfg, int64_t n) { return budget(cfg, n); }
-
-int fm__mask_batch_i64_path(int path, const fm_config *cfg, const fm_batch *batch,
-                            int64_t row_begin, int64_t row_end, int64_t *ids, int64_t *labels,
-                            int64_t *attention, void *workspace, size_t workspace_bytes,
-                            int64_t *err_row, int64_t *err_pos)
-{
-    if (!fm_i_path_available(path))
-        return FM_ERR_ARG;
-    return mask_batch_i64(path, cfg, batch, row_begin, row_end, ids, labels, attention,
-                          workspace, workspace_bytes, err_row, err_pos);
-}
-
-int fm__mask_batch_i32_path(int path, const fm_config *cfg, const fm_batch *batch,
-                            int64_t row_begin, int64_t row_end, int32_t *ids, int32_t *labels,
-                            int32_t *attention, void *workspace, size_t workspace_bytes,
-                            int64_t *err_row, int64_t *err_pos)
-{
-    if (!fm_i_path_available(path))
-        return FM_ERR_ARG;
-    return mask_batch_i32(path, cfg, batch, row_begin, row_end, ids, labels, attention,
-                          workspace, workspace_bytes, err_row, err_pos);
-}

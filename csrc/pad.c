@@ -113,3 +113,30 @@ int fm_pad_u8(const uint8_t *values, const int64_t *offsets, int64_t rows, int64
     return fm__pad_u8_u8(values, offsets, rows, width, left, truncate, fill, 0, out, NULL,
                          err_row, NULL);
 }
+
+int fm_pad_ids(const void *values, int value_bytes, const int64_t *offsets, int64_t rows,
+               int64_t width, int left, int truncate, int64_t pad_id, int64_t vocab_size,
+               void *out, int out_bytes, int64_t *lengths_out, int64_t *err_row,
+               int64_t *err_pos)
+{
+    const int64_t *v64 = (const int64_t *)values;
+    const int32_t *v32 = (const int32_t *)values;
+    int64_t *o64 = (int64_t *)out;
+    int32_t *o32 = (int32_t *)out;
+    switch (value_bytes * 10 + out_bytes) { /* the pair of element sizes */
+    case 88:
+        return fm_pad_i64_i64(v64, offsets, rows, width, left, truncate, pad_id, vocab_size, o64,
+                              lengths_out, err_row, err_pos);
+    case 48:
+        return fm_pad_i32_i64(v32, offsets, rows, width, left, truncate, pad_id, vocab_size, o64,
+                              lengths_out, err_row, err_pos);
+    case 84:
+        return fm_pad_i64_i32(v64, offsets, rows, width, left, truncate, pad_id, vocab_size, o32,
+                              lengths_out, err_row, err_pos);
+    case 44:
+        return fm_pad_i32_i32(v32, offsets, rows, width, left, truncate, pad_id, vocab_size, o32,
+                              lengths_out, err_row, err_pos);
+    default:
+        return FM_ERR_ARG;
+    }
+}

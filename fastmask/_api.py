@@ -498,6 +498,11 @@ class Masker:
             finally:
                 results = [f.result() for f in futs]
             _check_status(results)
+        elif ids.values is not None and ids.values.dtype == out_ids.dtype:
+            # ragged rows of the output's type: the kernel copies them in as it masks them
+            lens = np.minimum(ids.lengths, width)
+            self._mask_rows(epoch, out_ids, labels, attention, lens, left, special_p, starts_p,
+                            sids, ids)
         else:
             lens = _pad_ids(ids, out_ids, left, lay.pad_token_id, self.vocab_size)
             self._mask_rows(epoch, out_ids, labels, attention, lens, left, special_p, starts_p,
@@ -524,23 +529,24 @@ class Masker:
             return self._pool
 
     def _mask_rows(self, epoch, out_ids, labels, attention, lens, left, special_p, starts_p,
-                   sids):
+                   sids, ragged: Optional[Rows] = None):
+        """Masks the padded ids in place, or (with `ragged`) the ragged rows into them."""
         from . import _core
 
         B = out_ids.shape[0]
         lens = np.ascontiguousarray(lens, dtype=np.int64)
         threads = _thread_count(self.num_threads, int(lens.sum()), B)
+        bounds = [B * k // threads for k in range(threads + 1)]
+        src = (ragged.values, ragged.offsets) if ragged is not None else (None, None)
+        calls = [(_core.mask_batch, self._core, epoch, out_ids, labels, attention, lens, left,
+                  special_p, starts_p, sids, bounds[k], bounds[k + 1], *src)
+                 for k in range(threads)]
         if threads <= 1:
-            results = [_core.mask_batch(self._core, epoch, out_ids, labels, attention, lens, left,
-                                        special_p, starts_p, sids, 0, B)]
+            results = [calls[0][0](*calls[0][1:])]
         else:
-            pool = self._get_pool()
-            bounds = [B * k // threads for k in range(threads + 1)]
-            futs = [pool.submit(_core.mask_batch, self._core, epoch, out_ids, labels,
-                                      attention, lens, left, special_p, starts_p, sids,
-                                      bounds[k], bounds[k + 1]) for k in range(threads)]
+            futs = [self._get_pool().submit(*c) for c in calls]
             results = [f.result() for f in futs]
-        _check_status(results)
+        _check_status(results, ragged, self.vocab_size)
 
     def pad(self, input_ids: Any, **kwargs) -> Dict[str, np.ndarray]:
         """Pads a batch with this object's layout options, without masking."""

@@ -45,6 +45,7 @@ cdef extern from "fastmask.h" nogil:
         int32_t n_span_lengths
         const uint8_t *word_table
         const uint32_t *random_cum
+        const uint8_t *id_class
 
     ctypedef struct fm_batch:
         int64_t rows
@@ -54,6 +55,8 @@ cdef extern from "fastmask.h" nogil:
         const uint8_t *special_mask
         const uint8_t *word_starts
         const uint64_t *sample_ids
+        const void *values
+        const int64_t *offsets
 
     void fm_philox4x32_10(const uint32_t *ctr, const uint32_t *key, uint32_t *out)
     void fm_stream_block(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t domain,
@@ -62,6 +65,7 @@ cdef extern from "fastmask.h" nogil:
                    uint32_t range, uint32_t x, uint32_t *result)
     int fm_config_check(const fm_config *cfg)
     int fm_config_check_full(const fm_config *cfg)
+    int fm_id_classes(const fm_config *cfg, uint8_t *out)
     size_t fm_workspace_bytes(int64_t width)
     int fm_mask_batch_i64(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
                           int64_t row_end, int64_t *ids, int64_t *labels, int64_t *attention,
@@ -71,22 +75,10 @@ cdef extern from "fastmask.h" nogil:
                           int64_t row_end, int32_t *ids, int32_t *labels, int32_t *attention,
                           void *workspace, size_t workspace_bytes, int64_t *err_row,
                           int64_t *err_pos)
-    int fm_pad_i64_i64(const int64_t *values, const int64_t *offsets, int64_t rows,
-                       int64_t width, int left, int truncate, int64_t pad_id,
-                       int64_t vocab_size, int64_t *out, int64_t *lengths_out,
-                       int64_t *err_row, int64_t *err_pos)
-    int fm_pad_i32_i64(const int32_t *values, const int64_t *offsets, int64_t rows,
-                       int64_t width, int left, int truncate, int64_t pad_id,
-                       int64_t vocab_size, int64_t *out, int64_t *lengths_out,
-                       int64_t *err_row, int64_t *err_pos)
-    int fm_pad_i64_i32(const int64_t *values, const int64_t *offsets, int64_t rows,
-                       int64_t width, int left, int truncate, int64_t pad_id,
-                       int64_t vocab_size, int32_t *out, int64_t *lengths_out,
-                       int64_t *err_row, int64_t *err_pos)
-    int fm_pad_i32_i32(const int32_t *values, const int64_t *offsets, int64_t rows,
-                       int64_t width, int left, int truncate, int64_t pad_id,
-                       int64_t vocab_size, int32_t *out, int64_t *lengths_out,
-                       int64_t *err_row, int64_t *err_pos)
+    int fm_pad_ids(const void *values, int value_bytes, const int64_t *offsets, int64_t rows,
+                   int64_t width, int left, int truncate, int64_t pad_id, int64_t vocab_size,
+                   void *out, int out_bytes, int64_t *lengths_out, int64_t *err_row,
+                   int64_t *err_pos)
     int fm_pad_u8(const uint8_t *values, const int64_t *offsets, int64_t rows, int64_t width,
                   int left, int truncate, uint8_t fill, uint8_t *out, int64_t *err_row)
 
@@ -117,6 +109,11 @@ cdef extern from "fastmask.h" nogil:
 
 
 # reading Python lists and ints without a call (fastmask/_pyints.h)
+cdef extern from "fm_internal.h" nogil:
+    int fm__path_best()
+    const char *fm__path_name(int path)
+
+
 cdef extern from "Python.h":
     Py_ssize_t Py_SIZE(object)
 

@@ -19,6 +19,11 @@ def workspace_bytes(int64_t width):
     return fm_workspace_bytes(width)
 
 
+def simd_path():
+    """The instruction-set path the kernels use here (FASTMASK_SIMD can force one)."""
+    return fm__path_name(fm__path_best()).decode()
+
+
 cdef class CoreConfig:
     """A `fm_config` built from a :class:`fastmask._config.KernelConfig`, owning its tables."""
 
@@ -76,6 +81,11 @@ cdef class CoreConfig:
             c.random_cum = &cum_v[0]
         else:
             c.random_cum = NULL
+        classes = np.zeros(vocab, dtype=np.uint8)  # one byte per id, for the word walk
+        cdef uint8_t[::1] classes_v = classes
+        if fm_id_classes(c, &classes_v[0]) == FM_OK:
+            c.id_class = &classes_v[0]
+        self._owned += (classes,)
         if fm_config_check_full(c) != FM_OK:
             raise ValueError("the C core rejected this configuration")
 
@@ -470,40 +480,18 @@ def pad_ragged(values, const int64_t[::1] offsets, out_t[:, ::1] out, bint left,
     cdef int64_t rows = out.shape[0], width = out.shape[1]
     cdef int64_t err_row = -1, err_pos = -1
     cdef int rc
-    cdef const int64_t[::1] v64
-    cdef const int32_t[::1] v32
-    cdef int64_t dummy64 = 0
-    cdef int32_t dummy32 = 0
-    cdef const int64_t *p64 = &dummy64
-    cdef const int32_t *p32 = &dummy32
+    cdef const uint8_t[::1] raw = np.ascontiguousarray(values).reshape(-1).view(np.uint8)
+    cdef int value_bytes = values.dtype.itemsize
+    cdef const void *pv = &raw[0] if raw.shape[0] else NULL
     cdef out_t *po = &out[0, 0] if rows and width else NULL
     cdef int64_t *plen = &lengths_out[0] if lengths_out.shape[0] else NULL
-    cdef bint wide = values.dtype == np.int64
     if offsets.shape[0] != rows + 1:
         raise ValueError("offsets must have one more entry than there are rows")
-    if wide:
-        v64 = values
-        if v64.shape[0]:
-            p64 = &v64[0]
-    else:
-        v32 = values
-        if v32.shape[0]:
-            p32 = &v32[0]
+    if values.dtype not in (np.int64, np.int32) or values.shape[0] < offsets[rows]:
+        raise ValueError("values must be int32 or int64 and as long as offsets say")
     with nogil:
-        if out_t is int64_t:
-            if wide:
-                rc = fm_pad_i64_i64(p64, &offsets[0], rows, width, left, truncate, pad_id,
-                                    vocab_size, po, plen, &err_row, &err_pos)
-            else:
-                rc = fm_pad_i32_i64(p32, &offsets[0], rows, width, left, truncate, pad_id,
-                                    vocab_size, po, plen, &err_row, &err_pos)
-        else:
-            if wide:
-                rc = fm_pad_i64_i32(p64, &offsets[0], rows, width, left, truncate, pad_id,
-                                    vocab_size, po, plen, &err_row, &err_pos)
-            else:
-                rc = fm_pad_i32_i32(p32, &offsets[0], rows, width, left, truncate, pad_id,
-                                    vocab_size, po, plen, &err_row, &err_pos)
+        rc = fm_pad_ids(pv, value_bytes, &offsets[0], rows, width, left, truncate, pad_id,
+                        vocab_size, po, sizeof(out_t), plen, &err_row, &err_pos)
     return rc, err_row, err_pos
 
 
@@ -533,13 +521,17 @@ cdef inline void _describe(fm_batch *b, int64_t rows, int64_t width, const int64
     b.special_mask = special_mask
     b.word_starts = word_starts
     b.sample_ids = sample_ids
+    b.values = NULL
+    b.offsets = NULL
 
 
 def mask_batch(CoreConfig core, uint32_t epoch, out_t[:, ::1] ids, out_t[:, ::1] labels,
                out_t[:, ::1] attention, const int64_t[::1] lengths, bint left,
                const uint8_t[:, ::1] special_mask, const uint8_t[:, ::1] word_starts,
-               const uint64_t[::1] sample_ids, int64_t row_begin, int64_t row_end):
-    """Masks rows [row_begin, row_end) in place with the GIL released.
+               const uint64_t[::1] sample_ids, int64_t row_begin, int64_t row_end,
+               const out_t[::1] values=None, const int64_t[::1] offsets=None):
+    """Masks rows [row_begin, row_end) in place with the GIL released; with `values` and
+    `offsets` (ragged rows of the ids' type) the kernel copies the rows into `ids` itself.
 
     Returns (status, row, pos) as reported by the C core.
     """
@@ -565,6 +557,11 @@ def mask_batch(CoreConfig core, uint32_t epoch, out_t[:, ::1] ids, out_t[:, ::1]
     _describe(&batch, B, L, &lengths[0], left,
               &special_mask[0, 0] if special_mask is not None else NULL,
               &word_starts[0, 0] if word_starts is not None else NULL, &sample_ids[0])
+    if values is not None:
+        if offsets is None or offsets.shape[0] != B + 1 or values.shape[0] < offsets[B]:
+            raise ValueError("values needs offsets with one more entry than rows, within it")
+        batch.values = &values[0] if values.shape[0] else NULL
+        batch.offsets = &offsets[0]
     p_ids = &ids[0, 0]
     p_labels = &labels[0, 0]
     p_att = &attention[0, 0] if attention is not None else NULL
