@@ -19,19 +19,14 @@ from fastmask import reference
 
 PATHS = ("scalar", "generic", "avx2", "avx512")
 
-# Runs in a child process: masks the cases with the C core, prints the path and the outputs.
-CHILD = r"""
-import json, sys
+# One case through a Masker class (the C one in a child process, the reference here).
+RUN_CASE = r"""
 import numpy as np
-import fastmask
-from fastmask import _core
-cases = json.loads(sys.stdin.read())
-out = {"path": _core.simd_path(), "results": []}
-for case in cases:
+
+def run_case(masker_cls, case):
     opts = dict(case["options"])
-    if "word_table" in opts:
+    if "word_table" in opts:  # as bytes: a list would be read as a vocabulary
         opts["word_table"] = bytes(opts["word_table"])
-    m = fastmask.Masker(**opts)
     kw = dict(case["call"])
     if "offsets" in kw:
         kw["offsets"] = np.array(kw["offsets"], dtype=np.int64)
@@ -40,9 +35,17 @@ for case in cases:
         ids = np.array(case["ids"], dtype=np.int64)
     else:
         ids = case["ids"]
-    o = m(ids, **kw)
-    out["results"].append({k: np.asarray(v).tolist() for k, v in sorted(o.items())})
-print(json.dumps(out))
+    return {k: np.asarray(v).tolist() for k, v in sorted(masker_cls(**opts)(ids, **kw).items())}
+"""
+
+# The child: prints the path in use and the outputs of every case.
+CHILD = RUN_CASE + r"""
+import json, sys
+import fastmask
+from fastmask import _core
+cases = json.loads(sys.stdin.read())
+print(json.dumps({"path": _core.simd_path(),
+                  "results": [run_case(fastmask.Masker, c) for c in cases]}))
 """
 
 
@@ -85,20 +88,9 @@ def _cases():
 
 
 def _reference(case):
-    opts = dict(case["options"])
-    if "word_table" in opts:  # as bytes: a list would be read as a vocabulary
-        opts["word_table"] = bytes(opts["word_table"])
-    m = reference.Masker(**opts)
-    kw = dict(case["call"])
-    if "offsets" in kw:
-        kw["offsets"] = np.array(kw["offsets"], dtype=np.int64)
-        ids = np.array(case["ids"], dtype=case["values_dtype"])
-    elif "lengths" in kw:
-        ids = np.array(case["ids"], dtype=np.int64)
-    else:
-        ids = case["ids"]
-    o = m(ids, **kw)
-    return {k: np.asarray(v).tolist() for k, v in sorted(o.items())}
+    scope: dict = {}
+    exec(RUN_CASE, scope)
+    return scope["run_case"](reference.Masker, case)
 
 
 @pytest.fixture(scope="module")
