@@ -72,6 +72,7 @@ static void run(bench *b, const fm_config *cfg_in, int path, int is32, int use_f
     if (b->filter != NULL && strstr(label, b->filter) == NULL)
         return;
     fm_batch fb;
+    memset(&fb, 0, sizeof fb);
     fb.rows = b->B;
     fb.width = b->L;
     fb.lengths = b->lengths;

@@ -735,6 +735,7 @@ static int run_kernel(const fm_config *c, const tbatch *b, const tpadded *p, int
     const int64_t L = p->L;
     const size_t cells = (size_t)(b->B * L);
     fm_batch fb;
+    memset(&fb, 0, sizeof fb);
     fb.rows = b->B;
     fb.width = L;
     fb.lengths = b->len;
@@ -1023,7 +1024,7 @@ static int kernel_equals_reference_row(const fm_config *c, uint64_t sid, const i
     int64_t *ids = xmalloc((size_t)n * sizeof(int64_t));
     int64_t *lab = xmalloc((size_t)n * sizeof(int64_t));
     memcpy(ids, seq, (size_t)n * sizeof(int64_t));
-    fm_batch fb = {1, n, &n, 0, NULL, NULL, &sid};
+    fm_batch fb = {.rows = 1, .width = n, .lengths = &n, .sample_ids = &sid};
     const size_t wsb = fm_workspace_bytes(n);
     void *ws = xmalloc(wsb);
     const int rc = fm_mask_batch_i64(c, &fb, 0, 1, ids, lab, NULL, ws, wsb, NULL, NULL);
@@ -1216,7 +1217,7 @@ static void test_rates(void)
             cand += !is_special[y];
         }
     }
-    fm_batch fb = {B, L, len, 0, NULL, NULL, sid};
+    fm_batch fb = {.rows = B, .width = L, .lengths = len, .sample_ids = sid};
     const size_t wsb = fm_workspace_bytes(L);
     void *ws = xmalloc(wsb);
     int64_t er, ep;
@@ -1362,7 +1363,7 @@ static void test_config_errors(void)
         c.mask_id = c.vocab_size;
         int64_t len[1] = {3}, ids[3] = {0, 0, 0}, lab[3];
         uint64_t sid[1] = {0};
-        fm_batch fb = {1, 3, len, 0, NULL, NULL, sid};
+        fm_batch fb = {.rows = 1, .width = 3, .lengths = len, .sample_ids = sid};
         const size_t wsb = fm_workspace_bytes(3);
         void *ws = xmalloc(wsb);
         CHECK(fm_mask_batch_i64(&c, &fb, 0, 1, ids, lab, NULL, ws, wsb, NULL, NULL) ==
@@ -1397,7 +1398,7 @@ static void test_kernel_errors(void)
     const size_t wsb = fm_workspace_bytes(L);
     void *ws = xmalloc(wsb);
     for (int left = 0; left < 2; left++) {
-        fm_batch fb = {B, L, len, left, NULL, NULL, sid};
+        fm_batch fb = {.rows = B, .width = L, .lengths = len, .left = left, .sample_ids = sid};
         for (int64_t row = 0; row < 2; row++) {
             const int64_t off = left ? L - len[row] : 0;
             for (int64_t j = 0; j < len[row]; j++) {
@@ -1431,7 +1432,7 @@ static void test_kernel_errors(void)
               "padding content is ignored");
         CHECK(ids[1 * L + padcol] == c->pad_id, "padding overwritten");
     }
-    fm_batch fb = {B, L, len, 0, NULL, NULL, sid};
+    fm_batch fb = {.rows = B, .width = L, .lengths = len, .sample_ids = sid};
     int64_t er, ep;
     memcpy(ids, base, (size_t)(B * L) * sizeof(int64_t));
     /* workspace */
@@ -1500,7 +1501,7 @@ static void test_kernel_errors(void)
     /* width 0: only empty rows, NULL arrays allowed */
     {
         int64_t zl[2] = {0, 0};
-        fm_batch z = {2, 0, zl, 0, NULL, NULL, sid};
+        fm_batch z = {.rows = 2, .width = 0, .lengths = zl, .sample_ids = sid};
         CHECK(fm_mask_batch_i64(c, &z, 0, 2, NULL, NULL, NULL, NULL, 0, &er, &ep) == FM_OK,
               "width 0");
         zl[1] = 1;
@@ -1971,10 +1972,12 @@ static void test_table_flags_match_kernel(void)
         const size_t wsb = fm_workspace_bytes(L);
         void *ws = xmalloc(wsb);
         c->word_table = tab;
-        fm_batch with_table = {B, L, len, left, NULL, NULL, sid};
+        fm_batch with_table = {.rows = B, .width = L, .lengths = len, .left = left,
+                               .sample_ids = sid};
         const int rc1 = fm_mask_batch_i64(c, &with_table, 0, B, ids, lab, NULL, ws, wsb, &er, &ep);
         c->word_table = NULL;
-        fm_batch with_flags = {B, L, len, left, NULL, flags, sid};
+        fm_batch with_flags = {.rows = B, .width = L, .lengths = len, .left = left,
+                               .word_starts = flags, .sample_ids = sid};
         const int rc2 =
             fm_mask_batch_i64(c, &with_flags, 0, B, ids2, lab2, NULL, ws, wsb, &er, &ep);
         CHECK(rc1 == rc2, "table vs flags rc %d %d", rc1, rc2);
@@ -2074,7 +2077,7 @@ static void test_unigram(void)
     }
     for (int64_t k = 0; k < (int64_t)N * ROWS; k++)
         ids[k] = 2 + k % 6;
-    fm_batch fb = {ROWS, N, lens, 0, NULL, NULL, sids};
+    fm_batch fb = {.rows = ROWS, .width = N, .lengths = lens, .sample_ids = sids};
     const size_t wsb = fm_workspace_bytes(N);
     void *ws = xmalloc(wsb);
     CHECK(fm_mask_batch_i64(&c, &fb, 0, ROWS, ids, lab, NULL, ws, wsb, NULL, NULL) == FM_OK,
