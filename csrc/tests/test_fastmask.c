@@ -20,6 +20,7 @@
 
 #include "../fastmask.h"
 #include "../fm_internal.h"
+#include "ref_rng.h"
 
 /* ---- harness ---------------------------------------------------------------------------- */
 
@@ -74,14 +75,7 @@ static double runit(rng *r) { return (double)(rnext(r) >> 11) / 9007199254740992
 static void test_kat(void)
 {
     /* Random123 kat_vectors, philox4x32 with 10 rounds: counter, key, expected output */
-    static const uint32_t kat[3][10] = {
-        {0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x6627e8d5,
-         0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
-        {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d,
-         0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
-        {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09,
-         0x94fdcceb, 0x5001e420, 0x24126ea1},
-    };
+    const uint32_t (*kat)[10] = ref_philox_kat;
     for (int i = 0; i < 3; i++) {
         uint32_t out[4];
         fm_philox4x32_10(kat[i], kat[i] + 4, out);
@@ -186,24 +180,7 @@ static void test_generators(void)
 static int ref_bounded(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t D, uint32_t b,
                        uint32_t R, uint32_t x, uint32_t *out, int *retries)
 {
-    uint64_t m = (uint64_t)x * R;
-    int used = 0;
-    if ((m & 0xFFFFFFFFu) < R) {
-        const uint64_t t = (TWO32 - R) % R;
-        while ((m & 0xFFFFFFFFu) < t) {
-            if (used == 1024)
-                return -1;
-            uint32_t w[4];
-            fm_stream_block(seed, epoch, sid, 0x8000u | (D << 8) | (uint32_t)(used / 4), b, w);
-            x = w[used % 4];
-            used++;
-            m = (uint64_t)x * R;
-        }
-    }
-    if (retries)
-        *retries = used;
-    *out = (uint32_t)(m >> 32);
-    return 0;
+    return ref_bounded_with(fm_stream_block, seed, epoch, sid, D, b, R, x, out, retries);
 }
 
 static void test_bounded(void)
