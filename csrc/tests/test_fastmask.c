@@ -1243,15 +1243,22 @@ static void test_rates(void)
 
 /* ---- 9. errors --------------------------------------------------------------------------- */
 
+/* A random config with at least min_vocab ids and min_skip ids excluded from random
+ * replacement: tcfg_random drawn again until it has them. */
+static void tcfg_random_at_least(rng *r, tcfg *t, int64_t min_vocab, int64_t min_skip)
+{
+    memset(t, 0, sizeof *t);
+    do {
+        tcfg_free(t);
+        tcfg_random(r, t);
+    } while (t->c.vocab_size < min_vocab || t->c.n_random_skip < min_skip);
+}
+
 static void test_config_errors(void)
 {
     rng r = {7};
     tcfg t;
-    memset(&t, 0, sizeof t);
-    do {
-        tcfg_free(&t);
-        tcfg_random(&r, &t);
-    } while (t.c.vocab_size < 20 || t.c.n_random_skip < 2);
+    tcfg_random_at_least(&r, &t, 20, 2);
     const fm_config good = t.c;
     CHECK(fm_config_check(&good) == FM_OK, "base config valid");
     CHECK(fm_config_check(NULL) == FM_ERR_ARG, "NULL config");
@@ -1355,11 +1362,7 @@ static void test_kernel_errors(void)
 {
     rng r = {8};
     tcfg t;
-    memset(&t, 0, sizeof t);
-    do {
-        tcfg_free(&t);
-        tcfg_random(&r, &t);
-    } while (t.c.vocab_size < 20);
+    tcfg_random_at_least(&r, &t, 20, 0);
     fm_config *c = &t.c;
     c->units = FM_UNITS_TOKENS;
     const int64_t B = 3, L = 40;
