@@ -72,6 +72,7 @@ static void run(bench *b, const fm_config *cfg_in, int path, int is32, int use_f
     if (b->filter != NULL && strstr(label, b->filter) == NULL)
         return;
     fm_batch fb;
+    memset(&fb, 0, sizeof fb);
     fb.rows = b->B;
     fb.width = b->L;
     fb.lengths = b->lengths;
@@ -198,28 +199,28 @@ int main(int argc, char **argv)
         }
         geo[9] = (uint64_t)1 << 32;
     }
-    fm_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.seed = 1234;
-    cfg.epoch = 0;
-    cfg.selection = FM_SELECT_BERNOULLI;
-    cfg.units = FM_UNITS_TOKENS;
-    cfg.t_select = 644245094; /* round(0.15 * 2^32) */
-    cfg.t_mask = 3435973837;  /* round(0.8 * 2^32) */
-    cfg.t_random = 429496730; /* round(0.1 * 2^32) */
-    cfg.probability = 0.15;
-    cfg.max_predictions = -1;
-    cfg.vocab_size = V;
-    cfg.mask_id = MASK;
-    cfg.pad_id = PAD;
-    cfg.ignore_index = -100;
-    cfg.special_bits = bits;
-    cfg.random_skip = specials; /* sorted */
-    cfg.n_random_skip = 5;
-    cfg.random_range = (uint32_t)(V - 5);
-    cfg.span_cdf = geo;
-    cfg.n_span_lengths = 10;
-    cfg.word_table = table;
+    /* BERT's recipe: select 15% of the tokens; of those, 80% [MASK], 10% random, 10% kept */
+    fm_config cfg = {
+        .seed = 1234,
+        .selection = FM_SELECT_BERNOULLI,
+        .units = FM_UNITS_TOKENS,
+        .probability = 0.15,
+        .t_select = 644245094,  /* round(0.15 * 2^32) */
+        .t_mask = 3435973837u,  /* round(0.8 * 2^32) */
+        .t_random = 429496730,  /* round(0.1 * 2^32) */
+        .max_predictions = -1,
+        .vocab_size = V,
+        .mask_id = MASK,
+        .pad_id = PAD,
+        .ignore_index = -100,
+        .special_bits = bits,
+        .random_skip = specials, /* sorted */
+        .n_random_skip = 5,
+        .random_range = (uint32_t)(V - 5),
+        .span_cdf = geo,
+        .n_span_lengths = 10,
+        .word_table = table,
+    };
     if (fm_config_check(&cfg) != FM_OK) {
         printf("bad config\n");
         return 1;

@@ -115,14 +115,4 @@ static inline void *fz_alloc(size_t n, int fill)
     return p;
 }
 
-/* The i-th of the Random123 known-answer vectors of philox4x32-10: ctr[4], key[2], out[4]. */
-static const uint32_t fz_philox_kat[3][10] = {
-    {0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x6627e8d5,
-     0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
-    {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d,
-     0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
-    {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09,
-     0x94fdcceb, 0x5001e420, 0x24126ea1},
-};
-
 #endif /* FASTMASK_FUZZ_COMMON_H */

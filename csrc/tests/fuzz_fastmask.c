@@ -926,6 +926,7 @@ FZ_NO_COV static void run_kernel(int path, int is32, const setup *st, const tbat
     const int64_t B = tb->B, L = tb->L;
     const size_t cells = (size_t)(B * L);
     fm_batch b;
+    memset(&b, 0, sizeof b);
     b.rows = B;
     b.width = L;
     b.lengths = tb->len;

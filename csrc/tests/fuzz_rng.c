@@ -20,31 +20,35 @@
 #include "../fastmask.h"
 #include "../fm_internal.h"
 #include "fuzz_common.h"
+#include "ref_rng.h"
 
-/* docs/semantics.md section 1, one round at a time */
+/* docs/semantics.md section 1: the ten round keys first (the key is bumped by the Weyl
+ * constants between rounds), then the rounds on the counter as an array */
 FZ_NO_COV static void ref_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
 {
-    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
-    uint32_t k0 = key[0], k1 = key[1];
+    static const uint32_t weyl[2] = {0x9E3779B9u, 0xBB67AE85u};
+    static const uint32_t mult[2] = {0xD2511F53u, 0xCD9E8D57u};
+    uint32_t rk[10][2];
+    rk[0][0] = key[0];
+    rk[0][1] = key[1];
+    for (int round = 1; round < 10; round++)
+        for (int h = 0; h < 2; h++)
+            rk[round][h] = rk[round - 1][h] + weyl[h];
+    uint32_t x[4];
+    memcpy(x, ctr, sizeof x);
     for (int round = 0; round < 10; round++) {
-        if (round > 0) {
-            k0 += 0x9E3779B9u;
-            k1 += 0xBB67AE85u;
+        /* products of the even words: x0 * M0 and x2 * M1 */
+        const uint64_t prod[2] = {(uint64_t)mult[0] * x[0], (uint64_t)mult[1] * x[2]};
+        uint32_t y[4];
+        for (int h = 0; h < 2; h++) {
+            /* half h of the output: hi(other product) ^ odd word ^ round key, lo(other product) */
+            const uint64_t other = prod[1 - h];
+            y[2 * h] = (uint32_t)(other >> 32) ^ x[2 * h + 1] ^ rk[round][h];
+            y[2 * h + 1] = (uint32_t)(other & 0xFFFFFFFFu);
         }
-        const uint64_t p0 = (uint64_t)0xD2511F53u * c0;
-        const uint64_t p1 = (uint64_t)0xCD9E8D57u * c2;
-        const uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
-        const uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
-        const uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
-        c0 = n0;
-        c1 = n1;
-        c2 = n2;
-        c3 = n3;
+        memcpy(x, y, sizeof x);
     }
-    out[0] = c0;
-    out[1] = c1;
-    out[2] = c2;
-    out[3] = c3;
+    memcpy(out, x, sizeof x);
 }
 
 /* W(domain, block) of section 2 */
@@ -57,27 +61,11 @@ FZ_NO_COV static void ref_block(uint64_t seed, uint32_t epoch, uint64_t sid, uin
     ref_philox(ctr, key, out);
 }
 
-/* section 4; *retries receives the number of retry words used; -1 when they run out */
+/* section 4, with retry words from the reference Philox */
 FZ_NO_COV static int ref_bounded(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t D, uint32_t b,
                        uint32_t R, uint32_t x, uint32_t *out, int *retries)
 {
-    uint64_t m = (uint64_t)x * R;
-    int used = 0;
-    if (m % FZ_TWO32 < R) {
-        const uint64_t t = (FZ_TWO32 - R) % R;
-        while (m % FZ_TWO32 < t) {
-            if (used == 1024)
-                return -1;
-            uint32_t w[4];
-            ref_block(seed, epoch, sid, 0x8000u | (D << 8) | (uint32_t)(used / 4), b, w);
-            x = w[used % 4];
-            used++;
-            m = (uint64_t)x * R;
-        }
-    }
-    *retries = used;
-    *out = (uint32_t)(m / FZ_TWO32);
-    return 0;
+    return ref_bounded_with(ref_block, seed, epoch, sid, D, b, R, x, out, retries);
 }
 
 static uint32_t inverse_odd(uint32_t a) /* a * inverse_odd(a) == 1 mod 2^32, a odd */
@@ -325,10 +313,10 @@ static void check_kat_once(void)
     done = 1;
     for (int i = 0; i < 3; i++) {
         uint32_t out[4], lit[4];
-        fm_philox4x32_10(fz_philox_kat[i], fz_philox_kat[i] + 4, out);
-        ref_philox(fz_philox_kat[i], fz_philox_kat[i] + 4, lit);
-        FZ_CHECK(memcmp(out, fz_philox_kat[i] + 6, 16) == 0 &&
-                     memcmp(lit, fz_philox_kat[i] + 6, 16) == 0,
+        fm_philox4x32_10(ref_philox_kat[i], ref_philox_kat[i] + 4, out);
+        ref_philox(ref_philox_kat[i], ref_philox_kat[i] + 4, lit);
+        FZ_CHECK(memcmp(out, ref_philox_kat[i] + 6, 16) == 0 &&
+                     memcmp(lit, ref_philox_kat[i] + 6, 16) == 0,
                  "known-answer vector %d", i);
     }
 }

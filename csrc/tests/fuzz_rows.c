@@ -241,16 +241,9 @@ FZ_NO_COV static int64_t sentinel_cell(int esz)
 FZ_NO_COV static void draw_shape(fz *r, prng *g, batch *b)
 {
     b->rows = (int64_t)(fz_below(r, 2) ? fz_below(r, 6) : fz_below(r, MAX_ROWS + 1));
-    switch (fz_below(r, 4)) {
-    case 0:
-        b->width = (int64_t)fz_below(r, 17);
-        break;
-    case 1:
-        b->width = (int64_t)fz_below(r, 300);
-        break;
-    default:
-        b->width = (int64_t)fz_below(r, MAX_WIDTH + 1);
-    }
+    /* the width: narrow, moderate, or anything up to MAX_WIDTH (two choices in four) */
+    static const uint64_t width_bound[4] = {17, 300, MAX_WIDTH + 1, MAX_WIDTH + 1};
+    b->width = (int64_t)fz_below(r, width_bound[fz_below(r, 4)]);
     const int64_t maxlen = b->width + 4 + (int64_t)fz_below(r, 8);
     b->offsets[0] = fz_below(r, 4) ? 0 : (int64_t)fz_below(r, 5);
     for (int64_t i = 0; i < b->rows; i++) {
@@ -279,22 +272,14 @@ FZ_NO_COV static void draw_args(fz *r, const batch *b, args *a)
     a->left = (int)fz_below(r, 2);
     a->truncate = (int)fz_below(r, 2);
     a->have_values = a->have_offsets = a->have_out = a->have_table = a->have_lengths = 1;
-    switch (fz_below(r, 24)) {
-    case 17:
-        a->have_values = 0;
-        break;
-    case 18:
-        a->have_offsets = 0;
-        break;
-    case 19:
-        a->have_out = 0;
-        break;
-    case 20:
-        a->have_table = 0;
-        break;
-    case 21:
-        a->have_lengths = 0;
-        break;
+    /* choices 17 .. 21 each drop one array (pass NULL), in this order */
+    int *const drop[] = {&a->have_values, &a->have_offsets, &a->have_out, &a->have_table,
+                         &a->have_lengths};
+    const int ndrop = (int)(sizeof drop / sizeof drop[0]);
+    const int choice = (int)fz_below(r, 24);
+    if (choice >= 17 && choice < 17 + ndrop)
+        *drop[choice - 17] = 0;
+    switch (choice) {
     case 22:
         if (fz_below(r, 2))
             a->rows = -1 - (int64_t)fz_below(r, 2);

@@ -20,6 +20,7 @@
 
 #include "../fastmask.h"
 #include "../fm_internal.h"
+#include "ref_rng.h"
 
 /* ---- harness ---------------------------------------------------------------------------- */
 
@@ -74,14 +75,7 @@ static double runit(rng *r) { return (double)(rnext(r) >> 11) / 9007199254740992
 static void test_kat(void)
 {
     /* Random123 kat_vectors, philox4x32 with 10 rounds: counter, key, expected output */
-    static const uint32_t kat[3][10] = {
-        {0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x6627e8d5,
-         0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
-        {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d,
-         0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
-        {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09,
-         0x94fdcceb, 0x5001e420, 0x24126ea1},
-    };
+    const uint32_t (*kat)[10] = ref_philox_kat;
     for (int i = 0; i < 3; i++) {
         uint32_t out[4];
         fm_philox4x32_10(kat[i], kat[i] + 4, out);
@@ -186,24 +180,7 @@ static void test_generators(void)
 static int ref_bounded(uint64_t seed, uint32_t epoch, uint64_t sid, uint32_t D, uint32_t b,
                        uint32_t R, uint32_t x, uint32_t *out, int *retries)
 {
-    uint64_t m = (uint64_t)x * R;
-    int used = 0;
-    if ((m & 0xFFFFFFFFu) < R) {
-        const uint64_t t = (TWO32 - R) % R;
-        while ((m & 0xFFFFFFFFu) < t) {
-            if (used == 1024)
-                return -1;
-            uint32_t w[4];
-            fm_stream_block(seed, epoch, sid, 0x8000u | (D << 8) | (uint32_t)(used / 4), b, w);
-            x = w[used % 4];
-            used++;
-            m = (uint64_t)x * R;
-        }
-    }
-    if (retries)
-        *retries = used;
-    *out = (uint32_t)(m >> 32);
-    return 0;
+    return ref_bounded_with(fm_stream_block, seed, epoch, sid, D, b, R, x, out, retries);
 }
 
 static void test_bounded(void)
@@ -735,6 +712,7 @@ static int run_kernel(const fm_config *c, const tbatch *b, const tpadded *p, int
     const int64_t L = p->L;
     const size_t cells = (size_t)(b->B * L);
     fm_batch fb;
+    memset(&fb, 0, sizeof fb);
     fb.rows = b->B;
     fb.width = L;
     fb.lengths = b->len;
@@ -1023,7 +1001,7 @@ static int kernel_equals_reference_row(const fm_config *c, uint64_t sid, const i
     int64_t *ids = xmalloc((size_t)n * sizeof(int64_t));
     int64_t *lab = xmalloc((size_t)n * sizeof(int64_t));
     memcpy(ids, seq, (size_t)n * sizeof(int64_t));
-    fm_batch fb = {1, n, &n, 0, NULL, NULL, &sid};
+    fm_batch fb = {.rows = 1, .width = n, .lengths = &n, .sample_ids = &sid};
     const size_t wsb = fm_workspace_bytes(n);
     void *ws = xmalloc(wsb);
     const int rc = fm_mask_batch_i64(c, &fb, 0, 1, ids, lab, NULL, ws, wsb, NULL, NULL);
@@ -1216,7 +1194,7 @@ static void test_rates(void)
             cand += !is_special[y];
         }
     }
-    fm_batch fb = {B, L, len, 0, NULL, NULL, sid};
+    fm_batch fb = {.rows = B, .width = L, .lengths = len, .sample_ids = sid};
     const size_t wsb = fm_workspace_bytes(L);
     void *ws = xmalloc(wsb);
     int64_t er, ep;
@@ -1265,15 +1243,22 @@ static void test_rates(void)
 
 /* ---- 9. errors --------------------------------------------------------------------------- */
 
+/* A random config with at least min_vocab ids and min_skip ids excluded from random
+ * replacement: tcfg_random drawn again until it has them. */
+static void tcfg_random_at_least(rng *r, tcfg *t, int64_t min_vocab, int64_t min_skip)
+{
+    memset(t, 0, sizeof *t);
+    do {
+        tcfg_free(t);
+        tcfg_random(r, t);
+    } while (t->c.vocab_size < min_vocab || t->c.n_random_skip < min_skip);
+}
+
 static void test_config_errors(void)
 {
     rng r = {7};
     tcfg t;
-    memset(&t, 0, sizeof t);
-    do {
-        tcfg_free(&t);
-        tcfg_random(&r, &t);
-    } while (t.c.vocab_size < 20 || t.c.n_random_skip < 2);
+    tcfg_random_at_least(&r, &t, 20, 2);
     const fm_config good = t.c;
     CHECK(fm_config_check(&good) == FM_OK, "base config valid");
     CHECK(fm_config_check(NULL) == FM_ERR_ARG, "NULL config");
@@ -1362,7 +1347,7 @@ static void test_config_errors(void)
         c.mask_id = c.vocab_size;
         int64_t len[1] = {3}, ids[3] = {0, 0, 0}, lab[3];
         uint64_t sid[1] = {0};
-        fm_batch fb = {1, 3, len, 0, NULL, NULL, sid};
+        fm_batch fb = {.rows = 1, .width = 3, .lengths = len, .sample_ids = sid};
         const size_t wsb = fm_workspace_bytes(3);
         void *ws = xmalloc(wsb);
         CHECK(fm_mask_batch_i64(&c, &fb, 0, 1, ids, lab, NULL, ws, wsb, NULL, NULL) ==
@@ -1377,11 +1362,7 @@ static void test_kernel_errors(void)
 {
     rng r = {8};
     tcfg t;
-    memset(&t, 0, sizeof t);
-    do {
-        tcfg_free(&t);
-        tcfg_random(&r, &t);
-    } while (t.c.vocab_size < 20);
+    tcfg_random_at_least(&r, &t, 20, 0);
     fm_config *c = &t.c;
     c->units = FM_UNITS_TOKENS;
     const int64_t B = 3, L = 40;
@@ -1397,7 +1378,7 @@ static void test_kernel_errors(void)
     const size_t wsb = fm_workspace_bytes(L);
     void *ws = xmalloc(wsb);
     for (int left = 0; left < 2; left++) {
-        fm_batch fb = {B, L, len, left, NULL, NULL, sid};
+        fm_batch fb = {.rows = B, .width = L, .lengths = len, .left = left, .sample_ids = sid};
         for (int64_t row = 0; row < 2; row++) {
             const int64_t off = left ? L - len[row] : 0;
             for (int64_t j = 0; j < len[row]; j++) {
@@ -1431,7 +1412,7 @@ static void test_kernel_errors(void)
               "padding content is ignored");
         CHECK(ids[1 * L + padcol] == c->pad_id, "padding overwritten");
     }
-    fm_batch fb = {B, L, len, 0, NULL, NULL, sid};
+    fm_batch fb = {.rows = B, .width = L, .lengths = len, .sample_ids = sid};
     int64_t er, ep;
     memcpy(ids, base, (size_t)(B * L) * sizeof(int64_t));
     /* workspace */
@@ -1500,7 +1481,7 @@ static void test_kernel_errors(void)
     /* width 0: only empty rows, NULL arrays allowed */
     {
         int64_t zl[2] = {0, 0};
-        fm_batch z = {2, 0, zl, 0, NULL, NULL, sid};
+        fm_batch z = {.rows = 2, .width = 0, .lengths = zl, .sample_ids = sid};
         CHECK(fm_mask_batch_i64(c, &z, 0, 2, NULL, NULL, NULL, NULL, 0, &er, &ep) == FM_OK,
               "width 0");
         zl[1] = 1;
@@ -1971,10 +1952,12 @@ static void test_table_flags_match_kernel(void)
         const size_t wsb = fm_workspace_bytes(L);
         void *ws = xmalloc(wsb);
         c->word_table = tab;
-        fm_batch with_table = {B, L, len, left, NULL, NULL, sid};
+        fm_batch with_table = {.rows = B, .width = L, .lengths = len, .left = left,
+                               .sample_ids = sid};
         const int rc1 = fm_mask_batch_i64(c, &with_table, 0, B, ids, lab, NULL, ws, wsb, &er, &ep);
         c->word_table = NULL;
-        fm_batch with_flags = {B, L, len, left, NULL, flags, sid};
+        fm_batch with_flags = {.rows = B, .width = L, .lengths = len, .left = left,
+                               .word_starts = flags, .sample_ids = sid};
         const int rc2 =
             fm_mask_batch_i64(c, &with_flags, 0, B, ids2, lab2, NULL, ws, wsb, &er, &ep);
         CHECK(rc1 == rc2, "table vs flags rc %d %d", rc1, rc2);
@@ -2074,7 +2057,7 @@ static void test_unigram(void)
     }
     for (int64_t k = 0; k < (int64_t)N * ROWS; k++)
         ids[k] = 2 + k % 6;
-    fm_batch fb = {ROWS, N, lens, 0, NULL, NULL, sids};
+    fm_batch fb = {.rows = ROWS, .width = N, .lengths = lens, .sample_ids = sids};
     const size_t wsb = fm_workspace_bytes(N);
     void *ws = xmalloc(wsb);
     CHECK(fm_mask_batch_i64(&c, &fb, 0, ROWS, ids, lab, NULL, ws, wsb, NULL, NULL) == FM_OK,

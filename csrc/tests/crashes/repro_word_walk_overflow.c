@@ -34,23 +34,22 @@ int main(void)
 {
     enum { L = 64, V = 1000 };
     static uint8_t special_bits[(V + 7) / 8]; /* no special ids */
-    fm_config c;
-    memset(&c, 0, sizeof c);
-    c.seed = 1;
-    c.selection = FM_SELECT_BERNOULLI;
-    c.units = FM_UNITS_WORDS;
-    c.action_per_unit = 1;            /* one decision per unit: W(ACTION, unit start)[0] */
-    c.t_select = (uint64_t)1 << 32;   /* probability 1: every unit is picked */
-    c.t_mask = (uint64_t)1 << 31;     /* half of the decisions are [MASK] */
-    c.t_random = 0;
-    c.probability = 1.0;
-    c.max_predictions = -1;
-    c.vocab_size = V;
-    c.mask_id = 999;
-    c.pad_id = 0;
-    c.ignore_index = -100;
-    c.special_bits = special_bits;
-    c.random_range = V;
+    const fm_config c = {
+        .seed = 1,
+        .selection = FM_SELECT_BERNOULLI,
+        .units = FM_UNITS_WORDS,
+        .action_per_unit = 1,          /* one decision per unit: W(ACTION, unit start)[0] */
+        .t_select = (uint64_t)1 << 32, /* probability 1: every unit is picked */
+        .t_mask = (uint64_t)1 << 31,   /* half of the decisions are [MASK] */
+        .probability = 1.0,
+        .max_predictions = -1,
+        .vocab_size = V,
+        .mask_id = 999,
+        .pad_id = 0,
+        .ignore_index = -100,
+        .special_bits = special_bits,
+        .random_range = V,
+    };
 
     int64_t ids[L], labels[L], length = L;
     uint8_t word_starts[L];
