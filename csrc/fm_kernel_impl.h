@@ -187,12 +187,15 @@ static FM_ALWAYS_INLINE void FM_FN(row_kinds)(const fm_config *cfg, const FM_T *
                      fm_u8_eq(tv, FM_WORD_STANDS_ALONE) * FM_CLASS_ALONE;
             }
         }
-        if (sm != NULL)
-            k |= fm_u8_nonzero(sm[j]);
-        if (wsf != NULL)
-            k |= fm_u8_eq(wsf[j], 1) * FM_CLASS_STARTS;
         kind[j] = (uint8_t)k;
     }
+    /* the per-example bytes in a loop of their own, which vectorises */
+    if (sm != NULL)
+        for (uint32_t j = 0; j < n; j++)
+            kind[j] |= (uint8_t)fm_u8_nonzero(sm[j]);
+    if (wsf != NULL)
+        for (uint32_t j = 0; j < n; j++)
+            kind[j] |= (uint8_t)(fm_u8_eq(wsf[j], 1) * FM_CLASS_STARTS);
     for (uint32_t j = n; j % 64 != 0; j++) /* past the row: special, so neither starts nor cont */
         kind[j] = FM_CLASS_SPECIAL;
 }

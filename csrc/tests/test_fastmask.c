@@ -705,39 +705,71 @@ static void tpad_free(tpadded *p)
 }
 
 /* Runs the kernel (type i64 or i32, a path) on a padded batch. Outputs are B*L int64 arrays. */
-static int run_kernel(const fm_config *c, const tbatch *b, const tpadded *p, int left, int is32,
-                      int path, int64_t r0, int64_t r1, int64_t *ids, int64_t *lab,
-                      int64_t *att, int64_t *err_row, int64_t *err_pos, size_t ws_shift)
+/* One kernel call. With `fast`, the configuration also brings the per-id class table and the
+ * batch brings its rows as ragged values (of the output's type) instead of in ids, whose real
+ * cells of rows r0..r1-1 then start out holding a pattern the kernel must overwrite. */
+static int kernel_once(const fm_config *c, const tbatch *b, const tpadded *p, int left, int is32,
+                       int path, int64_t r0, int64_t r1, int64_t *ids, int64_t *lab,
+                       int64_t *att, int64_t *err_row, int64_t *err_pos, size_t ws_shift,
+                       int fast)
 {
-    const int64_t L = p->L;
-    const size_t cells = (size_t)(b->B * L);
+    const int64_t L = p->L, B = b->B;
+    const size_t cells = (size_t)(B * L);
+    fm_config cf = *c;
+    uint8_t *classes = NULL;
+    int64_t *offsets = xmalloc((size_t)(B + 1) * sizeof(int64_t));
+    int64_t *v64 = xmalloc(cells * sizeof(int64_t) + 8);
+    int32_t *v32 = xmalloc(cells * sizeof(int32_t) + 4);
+    int64_t *start = xmalloc(cells * sizeof(int64_t) + 8); /* ids before the call */
+    memcpy(start, p->ids, cells * sizeof(int64_t));
+    offsets[0] = 0;
+    for (int64_t i = 0; i < B; i++) {
+        const int64_t n = b->len[i] < 0 ? 0 : b->len[i] > L ? L : b->len[i];
+        const int64_t off = fm_row_offset(n, L, left);
+        for (int64_t j = 0; j < n; j++) {
+            v64[offsets[i] + j] = p->ids[i * L + off + j];
+            v32[offsets[i] + j] = (int32_t)p->ids[i * L + off + j];
+            if (fast && i >= r0 && i < r1)
+                start[i * L + off + j] = 0x3333;
+        }
+        offsets[i + 1] = offsets[i] + n;
+    }
+    if (fast && fm_config_check(c) == FM_OK) {
+        classes = xmalloc((size_t)c->vocab_size);
+        CHECK(fm_id_classes(c, classes) == FM_OK, "fm_id_classes");
+        cf.id_class = classes;
+    }
     fm_batch fb;
     memset(&fb, 0, sizeof fb);
-    fb.rows = b->B;
+    fb.rows = B;
     fb.width = L;
     fb.lengths = b->len;
     fb.left = left;
     fb.special_mask = p->sm;
     fb.word_starts = p->wsf;
     fb.sample_ids = b->sids;
+    if (fast) {
+        fb.values = is32 ? (const void *)v32 : (const void *)v64;
+        fb.offsets = offsets;
+    }
     const size_t wsb = fm_workspace_bytes(L);
     unsigned char *ws = xmalloc(wsb + ws_shift);
     int rc;
     if (!is32) {
-        memcpy(ids, p->ids, cells * sizeof(int64_t));
+        memcpy(ids, start, cells * sizeof(int64_t));
         for (size_t q = 0; q < cells; q++)
             lab[q] = att[q] = 0x5555;
-        rc = fm__mask_batch_i64_path(path, c, &fb, r0, r1, ids, lab, att, ws + ws_shift, wsb,
+        rc = fm__mask_batch_i64_path(path, &cf, &fb, r0, r1, ids, lab, att, ws + ws_shift, wsb,
                                      err_row, err_pos);
     } else {
         int32_t *i32 = xmalloc(cells * sizeof(int32_t));
         int32_t *l32 = xmalloc(cells * sizeof(int32_t));
         int32_t *a32 = xmalloc(cells * sizeof(int32_t));
         for (size_t q = 0; q < cells; q++) {
-            i32[q] = (int32_t)p->ids[q];
+            i32[q] = (int32_t)start[q];
             l32[q] = a32[q] = 0x5555;
         }
-        rc = fm__mask_batch_i32_path(path, c, &fb, r0, r1, i32, l32, a32, ws + ws_shift, wsb,
+        rc = fm__mask_batch_i32_path(path, &cf, &fb, r0, r1, i32, l32, a32, ws + ws_shift, wsb,
                                      err_row, err_pos);
         for (size_t q = 0; q < cells; q++) {
             ids[q] = i32[q];
@@ -749,6 +781,41 @@ static int run_kernel(const fm_config *c, const tbatch *b, const tpadded *p, int
         free(a32);
     }
     free(ws);
+    free(classes);
+    free(offsets);
+    free(v64);
+    free(v32);
+    free(start);
+    return rc;
+}
+
+/* Runs the kernel (type i64 or i32, a path) on a padded batch. Outputs are B*L int64 arrays.
+ * Every call also runs with the class table and ragged rows, which must give the same status,
+ * error position and (when it succeeds) the same outputs. */
+static int run_kernel(const fm_config *c, const tbatch *b, const tpadded *p, int left, int is32,
+                      int path, int64_t r0, int64_t r1, int64_t *ids, int64_t *lab,
+                      int64_t *att, int64_t *err_row, int64_t *err_pos, size_t ws_shift)
+{
+    const size_t cells = (size_t)(b->B * p->L);
+    const int rc = kernel_once(c, b, p, left, is32, path, r0, r1, ids, lab, att, err_row,
+                               err_pos, ws_shift, 0);
+    int64_t *fi = xmalloc(cells * sizeof(int64_t) + 8);
+    int64_t *fl = xmalloc(cells * sizeof(int64_t) + 8);
+    int64_t *fa = xmalloc(cells * sizeof(int64_t) + 8);
+    int64_t fer = -7, fep = -7;
+    const int frc = kernel_once(c, b, p, left, is32, path, r0, r1, fi, fl, fa,
+                                err_row ? &fer : NULL, err_pos ? &fep : NULL, ws_shift, 1);
+    CHECK(frc == rc, "class table + ragged rows: status %d, plain %d", frc, rc);
+    if (err_row != NULL && err_pos != NULL)
+        CHECK(fer == *err_row && fep == *err_pos, "class table + ragged rows: error position");
+    if (rc == FM_OK && cells > 0)
+        CHECK(memcmp(fi, ids, cells * 8) == 0 && memcmp(fl, lab, cells * 8) == 0 &&
+                  memcmp(fa, att, cells * 8) == 0,
+              "class table + ragged rows: outputs differ (path %s, %s)", fm__path_name(path),
+              is32 ? "int32" : "int64");
+    free(fi);
+    free(fl);
+    free(fa);
     return rc;
 }
 
@@ -1252,6 +1319,65 @@ static void tcfg_random_at_least(rng *r, tcfg *t, int64_t min_vocab, int64_t min
         tcfg_free(t);
         tcfg_random(r, t);
     } while (t->c.vocab_size < min_vocab || t->c.n_random_skip < min_skip);
+}
+
+/* The class table: one byte per id from special_bits and word_table; fm_config_check_full
+ * refuses a table that disagrees, and a word table holding a value above 2. A batch whose
+ * ragged rows are shorter than their lengths is refused at that row. */
+static void test_class_table_and_ragged(void)
+{
+    rng r = {77};
+    tcfg t;
+    tcfg_random_at_least(&r, &t, 20, 2);
+    fm_config c = t.c;
+    const int64_t V = c.vocab_size;
+    uint8_t *wt = xmalloc((size_t)V), *cls = xmalloc((size_t)V);
+    for (int64_t i = 0; i < V; i++)
+        wt[i] = (uint8_t)(i % 3);
+    c.word_table = wt;
+    CHECK(fm_id_classes(&c, cls) == FM_OK && fm_id_classes(&c, NULL) == FM_ERR_ARG,
+          "fm_id_classes status");
+    int right = 1;
+    for (int64_t i = 0; i < V; i++) {
+        const unsigned special = (c.special_bits[i >> 3] >> (i & 7)) & 1u;
+        const unsigned want = special * FM_CLASS_SPECIAL | (wt[i] >= 1) * FM_CLASS_STARTS |
+                              (wt[i] == 2) * FM_CLASS_ALONE;
+        right &= cls[i] == want;
+    }
+    CHECK(right, "class bytes");
+    c.id_class = cls;
+    CHECK(fm_config_check_full(&c) == FM_OK, "a matching class table passes");
+    cls[V / 2] ^= FM_CLASS_ALONE;
+    CHECK(fm_config_check_full(&c) == FM_ERR_ARG && fm_config_check(&c) == FM_OK,
+          "a class table that disagrees is refused by the full check only");
+    cls[V / 2] ^= FM_CLASS_ALONE;
+    wt[1] = 3;
+    CHECK(fm_config_check_full(&c) == FM_ERR_ARG, "a word table value of 3 is refused");
+    wt[1] = 1;
+
+    const int64_t B = 2, L = 4, len[2] = {2, 3}, offsets[3] = {0, 2, 4};
+    const uint64_t sid[2] = {0, 1};
+    const int64_t values[4] = {5, 6, 7, 8};
+    int64_t ids[8], lab[8], att[8], er = -5, ep = -5;
+    fm_batch fb = {.rows = B, .width = L, .lengths = len, .sample_ids = sid,
+                   .values = values, .offsets = offsets};
+    unsigned char *ws = xmalloc(fm_workspace_bytes(L));
+    CHECK(fm_mask_batch_i64(&t.c, &fb, 0, B, ids, lab, att, ws, fm_workspace_bytes(L), &er,
+                            &ep) == FM_ERR_ARG && er == 1,
+          "a ragged row shorter than its length is refused at that row");
+    fb.offsets = NULL;
+    CHECK(fm_mask_batch_i64(&t.c, &fb, 0, B, ids, lab, att, ws, fm_workspace_bytes(L), &er,
+                            &ep) == FM_ERR_ARG,
+          "values without offsets are refused");
+    int64_t out[8], lens[2];
+    CHECK(fm_pad_ids(values, 8, offsets, B, L, 0, 1, 0, V, out, 4, lens, &er, &ep) == FM_OK &&
+              fm_pad_ids(values, 2, offsets, B, L, 0, 1, 0, V, out, 8, lens, &er, &ep) ==
+                  FM_ERR_ARG,
+          "fm_pad_ids: sizes 8 -> 4 work, 2 is refused");
+    free(ws);
+    free(wt);
+    free(cls);
+    tcfg_free(&t);
 }
 
 static void test_config_errors(void)
@@ -2116,6 +2242,7 @@ int main(void)
     test_bounded();
     test_allowed_and_budget();
     test_config_errors();
+    test_class_table_and_ragged();
     test_kernel_errors();
     test_pad();
     test_pad_cells_attention();
