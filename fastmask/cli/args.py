@@ -65,21 +65,22 @@ def seed_int(text: str) -> int:
     return v
 
 
-def probability(text: str) -> float:
+def _float(text: str, what: str) -> float:
     try:
-        v = float(text)
+        return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
+def probability(text: str) -> float:
+    v = _float(text, "a number in [0, 1]")
     if not 0.0 <= v <= 1.0:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {v}")
     return v
 
 
 def seconds(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    v = _float(text, "a number of seconds")
     if not v >= 0:
         raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
     return v
