@@ -14,7 +14,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _config as C
-from ._checks import int_array, offsets_array
+from ._checks import check_exclusive, int_array, offsets_array
 from .words.flags import example_offset_flags, example_word_id_flags, starts_from_chinese_ref
 
 __all__ = ["Rows", "WordIds", "Offsets", "real_mask", "normalize_ids", "side_rows",
@@ -357,10 +357,8 @@ def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_re
     ``offset_mapping``, with ``chinese_ref`` positions marked as continuing a word on top of
     them. ``chinese_ref`` alone adds to the boundaries of ``table`` (the Masker's word table)
     when there is one, else to all ones (every token starts a word)."""
-    given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
-                            ("offset_mapping", offset_mapping)) if v is not None]
-    if len(given) > 1:
-        raise ValueError(f"pass only one of {', '.join(given)}")
+    given = check_exclusive((("word_starts", word_starts), ("word_ids", word_ids),
+                             ("offset_mapping", offset_mapping)))
     if not given and chinese_ref is None:
         return None
     base: Optional[Sequence[Any]]  # one flag row (list or array) per sequence
