@@ -9,24 +9,11 @@ produces bit for bit what ``csrc/`` produces, following docs/semantics.md line b
   interface of :mod:`fastmask`, reading and laying out their inputs in pure Python.
 """
 
-from .front import Masker, mask, pad
-from .kernel import (  # noqa: F401  (the _config names too: importable from here as before)
-    DOMAIN_ACTION,
-    DOMAIN_RETRY,
-    DOMAIN_SELECT,
-    DOMAIN_SHUFFLE,
-    DOMAIN_SPAN,
-    MASK32,
+from fastmask._config import (  # noqa: F401  (importable from here as before)
     MAX_EPOCH,
     MAX_SAMPLE_ID,
     MAX_SEED,
     MAX_VOCAB,
-    PHILOX_M0,
-    PHILOX_M1,
-    PHILOX_ROUNDS,
-    PHILOX_W0,
-    PHILOX_W1,
-    RETRY_ROUNDS,
     SELECT_BERNOULLI,
     SELECT_EXACT,
     SELECT_SPAN,
@@ -34,6 +21,22 @@ from .kernel import (  # noqa: F401  (the _config names too: importable from her
     UNITS_TOKENS,
     UNITS_WORDS,
     KernelConfig,
+)
+
+from .front import Masker, mask, pad
+from .kernel import (
+    DOMAIN_ACTION,
+    DOMAIN_RETRY,
+    DOMAIN_SELECT,
+    DOMAIN_SHUFFLE,
+    DOMAIN_SPAN,
+    MASK32,
+    PHILOX_M0,
+    PHILOX_M1,
+    PHILOX_ROUNDS,
+    PHILOX_W0,
+    PHILOX_W1,
+    RETRY_ROUNDS,
     SequenceDraws,
     Unit,
     adjacent,
