@@ -404,6 +404,14 @@ class Masker:
             if self._next_sid == start + B:
                 self._next_sid = start
 
+    def _check_boundaries(self, given: bool) -> None:
+        """Word boundaries of a call (``given``) agree with ``whole_word`` and the word table."""
+        if given and not self.whole_word:
+            raise ValueError("word boundaries were given but whole_word=False")
+        if self.whole_word and not given and self._word_table is None:
+            raise ValueError("whole_word=True needs word boundaries: pass word_starts, word_ids, "
+                             "offset_mapping or chinese_ref, or build the Masker with word_table")
+
     # -- the call ---------------------------------------------------------------------------
     def __call__(self, input_ids: Any, *, sample_ids: Any = None, epoch: int = 0,
                  lengths: Any = None, attention_mask: Any = None, offsets: Any = None,
@@ -430,11 +438,7 @@ class Masker:
         types = side_rows("token_type_ids", token_type_ids, ids, keep, False, cut)
         starts = word_start_rows(ids, word_starts, word_ids, offset_mapping, chinese_ref, keep,
                                  cut, self._word_table)
-        if starts is not None and not self.whole_word:
-            raise ValueError("word boundaries were given but whole_word=False")
-        if self.whole_word and starts is None and self._word_table is None:
-            raise ValueError("whole_word=True needs word boundaries: pass word_starts, word_ids, "
-                             "offset_mapping or chinese_ref, or build the Masker with word_table")
+        self._check_boundaries(starts is not None)
         if cut is not None:  # truncation (it needs max_length)
             ids, special, types, starts = (truncate(x, cut) for x in (ids, special, types, starts))
         width = lay.width(ids.lengths)
@@ -551,10 +555,17 @@ class Masker:
     def pad(self, input_ids: Any, **kwargs) -> Dict[str, np.ndarray]:
         """Pads a batch with this object's layout options, without masking."""
         lay = self.layout
-        return pad(input_ids, pad_token_id=lay.pad_token_id, padding=lay.padding,
-                   max_length=lay.max_length, truncation=lay.truncation,
-                   pad_to_multiple_of=lay.pad_to_multiple_of, padding_side=lay.padding_side,
-                   dtype=lay.dtype, vocab_size=self.vocab_size, **kwargs)
+        return self._pad_function(input_ids, pad_token_id=lay.pad_token_id,
+                                  padding=lay.padding, max_length=lay.max_length,
+                                  truncation=lay.truncation,
+                                  pad_to_multiple_of=lay.pad_to_multiple_of,
+                                  padding_side=lay.padding_side, dtype=lay.dtype,
+                                  vocab_size=self.vocab_size, **kwargs)
+
+    @staticmethod
+    def _pad_function(input_ids: Any, **kwargs: Any) -> Dict[str, np.ndarray]:
+        """The :func:`pad` of this implementation."""
+        return pad(input_ids, **kwargs)
 
 
 def _unigram_counts(counts: Any, random_ids: str, V: int) -> Optional[np.ndarray]:

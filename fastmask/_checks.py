@@ -67,6 +67,14 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     return value
 
 
+def check_exclusive(named: Sequence[tuple]) -> list:
+    """The names of the ``(name, value)`` pairs given (value not ``None``): at most one."""
+    given = [name for name, value in named if value is not None]
+    if len(given) > 1:
+        raise ValueError(f"pass only one of {', '.join(given)}")
+    return given
+
+
 def check_bool(name: str, value: Any) -> bool:
     """``True`` or ``False`` (a NumPy bool too), nothing else."""
     if not isinstance(value, (bool, np.bool_)):

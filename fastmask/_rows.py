@@ -14,7 +14,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _config as C
-from ._checks import int_array, offsets_array
+from ._checks import check_exclusive, int_array, offsets_array
 from .words.flags import example_offset_flags, example_word_id_flags, starts_from_chinese_ref
 
 __all__ = ["Rows", "WordIds", "Offsets", "real_mask", "normalize_ids", "side_rows",
@@ -279,9 +279,9 @@ def per_example(name: str, value: Any, n: int) -> list:
     return value
 
 
-def flags_of_word_ids(word_ids, i: int) -> np.ndarray:
+def flags_of_word_ids(example, i: int) -> np.ndarray:
     """Word-start flags of example i's word ids (errors name ``word_ids[i][j]``)."""
-    return example_word_id_flags(word_ids, f"word_ids[{i}]")
+    return example_word_id_flags(example, f"word_ids[{i}]")
 
 
 class WordIds:
@@ -289,19 +289,22 @@ class WordIds:
 
     __slots__ = ("rows",)
 
+    #: the keyword these boundaries are passed as, and the rule giving one example's flags
+    name = "word_ids"
+    flags = staticmethod(flags_of_word_ids)
+
     def __init__(self, rows: list):
         self.rows = rows
 
     def as_flag_rows(self) -> Rows:
-
-        flags = [flags_of_word_ids(w, i) for i, w in enumerate(self.rows)]
+        flags = [self.flags(w, i) for i, w in enumerate(self.rows)]
         lens = np.fromiter((len(f) for f in flags), dtype=np.int64, count=len(flags))
         return Rows(rows=flags, lengths=lens)
 
 
-def flags_of_offsets(offsets, i: int) -> np.ndarray:
+def flags_of_offsets(example, i: int) -> np.ndarray:
     """Word-start flags of example i's offsets (errors name ``offset_mapping[i][j]``)."""
-    return example_offset_flags(offsets, f"offset_mapping[{i}]")
+    return example_offset_flags(example, f"offset_mapping[{i}]")
 
 
 class Offsets(WordIds):
@@ -309,10 +312,8 @@ class Offsets(WordIds):
 
     __slots__ = ()
 
-    def as_flag_rows(self) -> Rows:
-        flags = [flags_of_offsets(o, i) for i, o in enumerate(self.rows)]
-        lens = np.fromiter((len(f) for f in flags), dtype=np.int64, count=len(flags))
-        return Rows(rows=flags, lengths=lens)
+    name = "offset_mapping"
+    flags = staticmethod(flags_of_offsets)
 
 
 def _first_flags(rule, example, i: int, cut: Optional[int]) -> np.ndarray:
@@ -356,10 +357,8 @@ def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_re
     ``offset_mapping``, with ``chinese_ref`` positions marked as continuing a word on top of
     them. ``chinese_ref`` alone adds to the boundaries of ``table`` (the Masker's word table)
     when there is one, else to all ones (every token starts a word)."""
-    given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
-                            ("offset_mapping", offset_mapping)) if v is not None]
-    if len(given) > 1:
-        raise ValueError(f"pass only one of {', '.join(given)}")
+    given = check_exclusive((("word_starts", word_starts), ("word_ids", word_ids),
+                             ("offset_mapping", offset_mapping)))
     if not given and chinese_ref is None:
         return None
     base: Optional[Sequence[Any]]  # one flag row (list or array) per sequence
@@ -373,18 +372,13 @@ def word_start_rows(ids: Rows, word_starts, word_ids, offset_mapping, chinese_re
         base = None
 
     B = len(ids)
-    if word_ids is not None:
-        wi = _each_sized("word_ids", per_example("word_ids", word_ids, B))
-        if chinese_ref is None and all(type(w) is list for w in wi):
-            check_lengths("word_ids", wi, ids)
-            return WordIds(wi)
-        base = [_first_flags(flags_of_word_ids, w, i, cut) for i, w in enumerate(wi)]
-    elif offset_mapping is not None:
-        om = _each_sized("offset_mapping", per_example("offset_mapping", offset_mapping, B))
-        if chinese_ref is None and all(type(o) is list for o in om):
-            check_lengths("offset_mapping", om, ids)
-            return Offsets(om)
-        base = [_first_flags(flags_of_offsets, o, i, cut) for i, o in enumerate(om)]
+    if word_ids is not None or offset_mapping is not None:
+        kind, value = (WordIds, word_ids) if word_ids is not None else (Offsets, offset_mapping)
+        examples = _each_sized(kind.name, per_example(kind.name, value, B))
+        if chinese_ref is None and all(type(e) is list for e in examples):
+            check_lengths(kind.name, examples, ids)
+            return kind(examples)
+        base = [_first_flags(kind.flags, e, i, cut) for i, e in enumerate(examples)]
     elif chinese_ref is not None and base is None and table is not None:
         base = _table_flags(ids, table)
     if chinese_ref is None:

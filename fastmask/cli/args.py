@@ -8,7 +8,7 @@ import argparse
 import os
 import re
 import textwrap
-from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, TypeVar
 
 __all__ = ["PROG", "UsageError", "positive_int", "nonneg_int", "min_int", "probability",
            "seconds", "int_list", "choice_list", "Formatter", "wrap", "add_masking_options",
@@ -28,22 +28,27 @@ class UsageError(ValueError):
 # argument types
 
 
-def _int(text: str, what: str) -> int:
+_Number = TypeVar("_Number", int, float)
+
+
+def _number(text: str, kind: Callable[[str], _Number], what: str) -> _Number:
+    """``text`` read by ``kind`` (``int`` or ``float``); an argparse error says ``what`` was
+    expected."""
     try:
-        return int(text)
+        return kind(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
 
 
 def positive_int(text: str) -> int:
-    v = _int(text, "a positive integer")
+    v = _number(text, int, "a positive integer")
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
     return v
 
 
 def nonneg_int(text: str) -> int:
-    v = _int(text, "an integer >= 0")
+    v = _number(text, int, "an integer >= 0")
     if v < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
     return v
@@ -51,7 +56,7 @@ def nonneg_int(text: str) -> int:
 
 def min_int(minimum: int):
     def parse(text: str) -> int:
-        v = _int(text, "an integer")
+        v = _number(text, int, "an integer")
         if v < minimum:
             raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {v}")
         return v
@@ -59,27 +64,21 @@ def min_int(minimum: int):
 
 
 def seed_int(text: str) -> int:
-    v = _int(text, "a seed in [0, 2**64)")
+    v = _number(text, int, "a seed in [0, 2**64)")
     if not 0 <= v < 1 << 64:
         raise argparse.ArgumentTypeError(f"expected a seed in [0, 2**64), got {v}")
     return v
 
 
 def probability(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    v = _number(text, float, "a number in [0, 1]")
     if not 0.0 <= v <= 1.0:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {v}")
     return v
 
 
 def seconds(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    v = _number(text, float, "a number of seconds")
     if not v >= 0:
         raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
     return v

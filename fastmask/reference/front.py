@@ -12,6 +12,7 @@ a difference in the equivalence tests instead of being shared.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from .. import _api
 from .. import _config as C
-from .._checks import check_int, int_array, offsets_array, sample_ids_array
+from .._checks import check_exclusive, check_int, int_array, offsets_array, sample_ids_array
 from .kernel import (
     pad_and_mask,
     word_starts_from_offsets,
@@ -41,6 +42,30 @@ def _is_array(x: Any) -> bool:
                                          and not isinstance(x, (list, tuple)))
 
 
+def _is_batch(x: Any) -> bool:
+    """A sized container that can hold sequences (not a string, bytes or a mapping)."""
+    return hasattr(x, "__len__") and not isinstance(x, (str, bytes, dict))
+
+
+def _with_signature(sig: inspect.Signature):
+    """Shows ``sig`` (the C path's) as the signature of the decorated function."""
+    def wrap(f):
+        f.__signature__ = sig
+        return f
+    return wrap
+
+
+def _arguments(where: str, sig: inspect.Signature, *args: Any, **kwargs: Any) -> Dict[str, Any]:
+    """The arguments of a call of ``where`` by ``sig``, defaults filled in; a TypeError as
+    Python's for an unknown keyword."""
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{where}() {e}") from None
+    bound.apply_defaults()
+    return bound.arguments
+
+
 # ---------------------------------------------------------------------------------------------
 # reading inputs into lists
 
@@ -57,7 +82,7 @@ def _as_list(seq: Any, name: str, i: int) -> list:
         if arr.dtype.kind not in "iub" or (arr.dtype.kind == "b" and name == "input_ids"):
             raise TypeError(f"{name}[{i}]: expected an integer array, got dtype {arr.dtype}")
         return arr.tolist()
-    if isinstance(seq, (str, bytes, dict)) or not hasattr(seq, "__len__"):
+    if not _is_batch(seq):
         raise TypeError(f"{name}[{i}]: expected a list, tuple or 1-D integer array of ids, "
                         f"got {type(seq).__name__}")
     return list(seq)
@@ -66,42 +91,41 @@ def _as_list(seq: Any, name: str, i: int) -> list:
 def _spans(B: int, W: int, lengths: Any, attention_mask: Any,
            left: bool) -> List[Tuple[int, int]]:
     """Column span ``[a, b)`` of the real tokens of each row of a padded 2-D input."""
-    if lengths is not None and attention_mask is not None:
-        raise ValueError("pass lengths or attention_mask, not both")
-    if lengths is not None:
-        ln = int_array("lengths", lengths)
-        if ln.shape != (B,):
-            raise ValueError(f"lengths must have shape ({B},), got {ln.shape}")
-        out = []
-        for i, n in enumerate(ln.tolist()):
+    if lengths is None and attention_mask is None:
+        return [(0, W)] * B
+    spans = []
+    if attention_mask is None:
+        counts = int_array("lengths", lengths)
+        if counts.shape != (B,):
+            raise ValueError(f"lengths must have shape ({B},), got {counts.shape}")
+        for i, n in enumerate(counts.tolist()):
             if not 0 <= n <= W:
                 raise ValueError(f"lengths[{i}] = {n} is outside [0, {W}]")
-            out.append((W - n, W) if left else (0, n))
-        return out
-    if attention_mask is not None:
-        am = np.asarray(attention_mask)
-        if am.shape != (B, W):
-            raise ValueError(f"attention_mask must have the shape of input_ids {(B, W)}, "
-                             f"got {am.shape}")
-        if am.dtype.kind not in "iub":
-            raise TypeError(f"attention_mask must be an integer or boolean array, got {am.dtype}")
-        grid = am.tolist()
-        for i, row in enumerate(grid):
-            for j, v in enumerate(row):
-                if v not in (0, 1):
-                    raise ValueError(f"attention_mask[{i}][{j}] = {v} is not 0 or 1")
-        out = []
-        for i, row in enumerate(grid):
-            n = sum(1 for v in row if v)
-            a, b = (W - n, W) if left else (0, n)
-            for j, v in enumerate(row):
-                if bool(v) != (a <= j < b):
-                    raise ValueError(f"attention_mask[{i}] is not a "
-                                     f"{'left' if left else 'right'}-padded mask (position "
-                                     f"{j}); fastmask expects real tokens to be contiguous")
-            out.append((a, b))
-        return out
-    return [(0, W)] * B
+            spans.append((W - n, W) if left else (0, n))
+        return spans
+    if lengths is not None:
+        raise ValueError("pass lengths or attention_mask, not both")
+    grid = np.asarray(attention_mask)
+    if grid.shape != (B, W):
+        raise ValueError("attention_mask must have the shape of input_ids "
+                         f"{(B, W)}, got {grid.shape}")
+    if grid.dtype.kind not in "iub":
+        raise TypeError(f"attention_mask must be an integer or boolean array, got {grid.dtype}")
+    cells = grid.tolist()
+    for i, row in enumerate(cells):
+        for j, v in enumerate(row):
+            if v not in (0, 1):
+                raise ValueError(f"attention_mask[{i}][{j}] = {v} is not 0 or 1")
+    for i, row in enumerate(cells):
+        n = sum(1 for v in row if v)
+        a, b = (W - n, W) if left else (0, n)
+        for j, v in enumerate(row):
+            if bool(v) != (a <= j < b):
+                raise ValueError(f"attention_mask[{i}] is not a "
+                                 f"{'left' if left else 'right'}-padded mask (position "
+                                 f"{j}); fastmask expects real tokens to be contiguous")
+        spans.append((a, b))
+    return spans
 
 
 class _Form:
@@ -115,41 +139,45 @@ class _Form:
         self.shape = shape
 
 
+def _read_flat(input_ids: Any, offsets: Any) -> Tuple[Rows, _Form]:
+    """Flat values with offsets: row i is ``values[offsets[i]:offsets[i + 1]]``."""
+    values = int_array("input_ids", input_ids)
+    if values.ndim != 1:
+        raise ValueError("with offsets, input_ids must be the 1-D flat values, got shape "
+                         f"{values.shape}")
+    flat = values.tolist()
+    bounds = offsets_array("offsets", offsets, len(flat)).tolist()
+    rows = [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+    return rows, _Form("flat", [len(r) for r in rows], offsets=bounds)
+
+
 def _read_ids(input_ids: Any, lengths: Any, attention_mask: Any, offsets: Any,
               left: bool) -> Tuple[Rows, _Form]:
-    name = "input_ids"
     if offsets is not None:
-        values = int_array(name, input_ids)
-        if values.ndim != 1:
-            raise ValueError(f"with offsets, {name} must be the 1-D flat values, got shape "
-                             f"{values.shape}")
-        off = offsets_array("offsets", offsets, values.shape[0]).tolist()
-        v = values.tolist()
-        rows = [v[off[i]:off[i + 1]] for i in range(len(off) - 1)]
-        return rows, _Form("flat", [len(r) for r in rows], offsets=off)
+        return _read_flat(input_ids, offsets)
     if _is_array(input_ids):
         arr = np.asarray(input_ids)
         if arr.ndim == 2:
             if arr.dtype.kind not in "iu":
-                raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
+                raise TypeError(f"input_ids must be an integer array, got dtype {arr.dtype}")
             B, W = arr.shape
             spans = _spans(B, W, lengths, attention_mask, left)
             grid = arr.tolist()
             rows = [grid[i][a:b] for i, (a, b) in enumerate(spans)]
             return rows, _Form("2d", [len(r) for r in rows], spans=spans, shape=(B, W))
-        if arr.ndim == 1 and arr.dtype != object:
-            raise ValueError(f"{name} is a 1-D array: pass a batch (a list of sequences, a 2-D "
-                             "array, or flat values with offsets=)")
         if arr.dtype != object:
-            raise ValueError(f"{name} must be 2-D, got shape {arr.shape}")
+            if arr.ndim == 1:
+                raise ValueError("input_ids is a 1-D array: pass a batch (a list of sequences, "
+                                 "a 2-D array, or flat values with offsets=)")
+            raise ValueError(f"input_ids must be 2-D, got shape {arr.shape}")
         input_ids = list(arr)
     if lengths is not None or attention_mask is not None:
         raise ValueError("lengths and attention_mask describe a padded 2-D input_ids array; "
                          "a list of sequences carries its own lengths")
-    if isinstance(input_ids, (str, bytes, dict)) or not hasattr(input_ids, "__len__"):
-        raise TypeError(f"{name} must be a list of sequences, a 2-D integer array or flat values "
-                        f"with offsets, got {type(input_ids).__name__}")
-    rows = [_as_list(s, name, i) for i, s in enumerate(input_ids)]
+    if not _is_batch(input_ids):
+        raise TypeError("input_ids must be a list of sequences, a 2-D integer array or flat "
+                        f"values with offsets, got {type(input_ids).__name__}")
+    rows = [_as_list(s, "input_ids", i) for i, s in enumerate(input_ids)]
     return rows, _Form("lists", [len(r) for r in rows])
 
 
@@ -161,12 +189,14 @@ def _check_row_lengths(name: str, rows: Sequence[Sequence[Any]], form: _Form) ->
 
 
 def _per_example(name: str, value: Any, n: int) -> list:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+    """``value`` as a list of ``n`` entries, one per sequence."""
+    sized = hasattr(value, "__len__") and not isinstance(value, (str, bytes))
+    entries = list(value) if sized else None
+    if entries is None:
         raise TypeError(f"{name} must be a list with one entry per sequence")
-    value = list(value)
-    if len(value) != n:
-        raise ValueError(f"{name} has {len(value)} entries but input_ids has {n} sequences")
-    return value
+    if len(entries) != n:
+        raise ValueError(f"{name} has {len(entries)} entries but input_ids has {n} sequences")
+    return entries
 
 
 def _is_per_sequence(value: Any, lengths: List[int]) -> bool:
@@ -239,10 +269,8 @@ def _word_starts(form: _Form, word_starts, word_ids, offset_mapping,
     """As ``fastmask._rows.word_start_rows``: ``chinese_ref`` marks continuing positions on
     top of the other boundaries, or of the word table's (``table``, read from ``rows``) when it
     is the only source."""
-    given = [k for k, v in (("word_starts", word_starts), ("word_ids", word_ids),
-                            ("offset_mapping", offset_mapping)) if v is not None]
-    if len(given) > 1:
-        raise ValueError(f"pass only one of {', '.join(given)}")
+    check_exclusive((("word_starts", word_starts), ("word_ids", word_ids),
+                     ("offset_mapping", offset_mapping)))
     B = len(form.lengths)
     base: Optional[Rows] = None
     if word_starts is not None:
@@ -315,17 +343,13 @@ def _check_ids(rows: Rows, hi: int) -> Rows:
 def _width(lay, lengths: List[int]) -> int:
     """The padded width (rows already truncated when truncation is on)."""
     longest = max(lengths, default=0)
-    if lay.max_length is not None:
-        if longest > lay.max_length:
-            i = lengths.index(longest)
-            raise ValueError(f"input_ids[{i}] has {longest} tokens, more than max_length="
-                             f"{lay.max_length}; pass truncation=True to cut it")
-        width = lay.max_length if lay.padding == "max_length" else longest
-    else:
-        width = longest
-    m = lay.pad_to_multiple_of
-    if m is not None and width % m:
-        width += m - width % m
+    if lay.max_length is not None and longest > lay.max_length:
+        raise ValueError(f"input_ids[{lengths.index(longest)}] has {longest} tokens, more than "
+                         f"max_length={lay.max_length}; pass truncation=True to cut it")
+    # padding="max_length" always comes with max_length (Layout checks it)
+    width = lay.max_length if lay.padding == "max_length" else longest
+    if lay.pad_to_multiple_of is not None:  # rounded up to a multiple
+        width = -(-width // lay.pad_to_multiple_of) * lay.pad_to_multiple_of
     if width > C.MAX_WIDTH:
         raise ValueError(f"the padded width {width} is above the limit of {C.MAX_WIDTH} "
                          "tokens (max_length / pad_to_multiple_of)")
@@ -353,6 +377,11 @@ def _read_sample_ids(sample_ids: Any, B: int) -> List[int]:
 # the API
 
 
+#: the keywords and defaults of the C path's call and pad, which the reference takes too
+_CALL = inspect.signature(_api.Masker.__call__)
+_PAD = inspect.signature(_api.pad)
+
+
 class Masker(_api.Masker):
     """:class:`fastmask.Masker` computed entirely in Python by the reference kernel."""
 
@@ -361,27 +390,21 @@ class Masker(_api.Masker):
     def _make_core(self):
         return None
 
-    def __call__(self, input_ids: Any, *, sample_ids: Any = None, epoch: int = 0,
-                 lengths: Any = None, attention_mask: Any = None, offsets: Any = None,
-                 special_tokens_mask: Any = None, token_type_ids: Any = None,
-                 word_starts: Any = None, word_ids: Any = None, offset_mapping: Any = None,
-                 chinese_ref: Any = None,
-                 return_special_tokens_mask: bool = True) -> Dict[str, np.ndarray]:
-        epoch = check_int("epoch", epoch, 0, C.MAX_EPOCH - 1)
+    @_with_signature(_CALL)
+    def __call__(self, input_ids: Any, **kwargs: Any) -> Dict[str, np.ndarray]:
+        a = _arguments("Masker.__call__", _CALL, self, input_ids, **kwargs)
+        epoch = check_int("epoch", a["epoch"], 0, C.MAX_EPOCH - 1)
         lay = self.layout
         left = lay.padding_side == "left"
-        rows, form = _read_ids(input_ids, lengths, attention_mask, offsets, left)
+        rows, form = _read_ids(input_ids, a["lengths"], a["attention_mask"], a["offsets"], left)
         B = len(rows)
         cut = lay.max_length if lay.truncation else None
-        special = _read_side("special_tokens_mask", special_tokens_mask, form, 0, 2, cut)
-        types = _read_side("token_type_ids", token_type_ids, form, 0, C.MAX_VOCAB, cut)
-        starts = _word_starts(form, word_starts, word_ids, offset_mapping, chinese_ref, cut,
-                              rows, self._word_table)
-        if starts is not None and not self.whole_word:
-            raise ValueError("word boundaries were given but whole_word=False")
-        if self.whole_word and starts is None and self._word_table is None:
-            raise ValueError("whole_word=True needs word boundaries: pass word_starts, word_ids, "
-                             "offset_mapping or chinese_ref, or build the Masker with word_table")
+        special = _read_side("special_tokens_mask", a["special_tokens_mask"], form, 0, 2, cut)
+        types = _read_side("token_type_ids", a["token_type_ids"], form, 0, C.MAX_VOCAB, cut)
+        starts = _word_starts(form, a["word_starts"], a["word_ids"], a["offset_mapping"],
+                              a["chinese_ref"], cut, rows, self._word_table)
+        self._check_boundaries(starts is not None)
+        sample_ids = a["sample_ids"]
         if cut is not None:  # truncation (it needs max_length)
             rows = [r[:cut] for r in rows]
             special, types, starts = (_cut(x, cut) for x in (special, types, starts))
@@ -407,38 +430,32 @@ class Masker(_api.Masker):
                "labels": _array(labels, B, width, dt)}
         if types is not None:
             out["token_type_ids"] = _array(_pad_rows(types, width, left, 0), B, width, dt)
-        if special is not None and return_special_tokens_mask:
+        if special is not None and a["return_special_tokens_mask"]:
             out["special_tokens_mask"] = _array(_pad_rows(special, width, left, 1), B, width,
                                                 dt)
         return out
 
-    def pad(self, input_ids: Any, **kwargs) -> Dict[str, np.ndarray]:
-        """Pads a batch with this object's layout options, without masking."""
-        lay = self.layout
-        return pad(input_ids, pad_token_id=lay.pad_token_id, padding=lay.padding,
-                   max_length=lay.max_length, truncation=lay.truncation,
-                   pad_to_multiple_of=lay.pad_to_multiple_of, padding_side=lay.padding_side,
-                   dtype=lay.dtype, vocab_size=self.vocab_size, **kwargs)
+    @staticmethod
+    def _pad_function(input_ids: Any, **kwargs: Any) -> Dict[str, np.ndarray]:
+        return pad(input_ids, **kwargs)
 
 
-def pad(input_ids: Any, *, pad_token_id: int = 0, padding: str = "longest",
-        max_length: Optional[int] = None, truncation: bool = False,
-        pad_to_multiple_of: Optional[int] = None, padding_side: str = "right",
-        dtype: Any = "int64", vocab_size: Optional[int] = None, lengths: Any = None,
-        attention_mask: Any = None, offsets: Any = None, special_tokens_mask: Any = None,
-        token_type_ids: Any = None) -> Dict[str, np.ndarray]:
+@_with_signature(_PAD)
+def pad(input_ids: Any, **kwargs: Any) -> Dict[str, np.ndarray]:
     """:func:`fastmask.pad` in pure Python."""
-    lay = _api.Layout(pad_token_id, padding, max_length, truncation, pad_to_multiple_of,
-                       padding_side, dtype)
-    hi = C.MAX_VOCAB + 1 if vocab_size is None else check_int("vocab_size", vocab_size, 1,
-                                                              C.MAX_VOCAB)
+    a = _arguments("pad", _PAD, input_ids, **kwargs)
+    lay = _api.Layout(*(a[k] for k in ("pad_token_id", "padding", "max_length", "truncation",
+                                       "pad_to_multiple_of", "padding_side", "dtype")))
+    hi = C.MAX_VOCAB + 1
+    if a["vocab_size"] is not None:
+        hi = check_int("vocab_size", a["vocab_size"], 1, C.MAX_VOCAB)
     if lay.pad_token_id >= hi:
         raise ValueError(f"pad_token_id={lay.pad_token_id} is outside [0, {hi})")
     left = lay.padding_side == "left"
-    rows, form = _read_ids(input_ids, lengths, attention_mask, offsets, left)
+    rows, form = _read_ids(input_ids, a["lengths"], a["attention_mask"], a["offsets"], left)
     cut = lay.max_length if lay.truncation else None
-    special = _read_side("special_tokens_mask", special_tokens_mask, form, 0, 2, cut)
-    types = _read_side("token_type_ids", token_type_ids, form, 0, C.MAX_VOCAB, cut)
+    special = _read_side("special_tokens_mask", a["special_tokens_mask"], form, 0, 2, cut)
+    types = _read_side("token_type_ids", a["token_type_ids"], form, 0, C.MAX_VOCAB, cut)
     if cut is not None:  # truncation (it needs max_length)
         rows = [r[:cut] for r in rows]
         special, types = (_cut(x, cut) for x in (special, types))

@@ -15,20 +15,8 @@ from numbers import Integral
 from operator import index as _as_int
 from typing import Dict, List, Optional, Sequence, Tuple  # noqa: F401
 
+from fastmask import _config as C
 from fastmask._checks import check_int
-from fastmask._config import (
-    MAX_EPOCH,
-    MAX_SAMPLE_ID,
-    MAX_SEED,
-    MAX_VOCAB,
-    SELECT_BERNOULLI,
-    SELECT_EXACT,
-    SELECT_SPAN,
-    TWO32,
-    UNITS_TOKENS,
-    UNITS_WORDS,
-    KernelConfig,
-)
 
 # =================================================================================================
 # KERNEL
@@ -38,7 +26,7 @@ from fastmask._config import (
 # unpadded sequence and its number of tokens (section 6).
 # =================================================================================================
 
-MASK32 = TWO32 - 1
+MASK32 = C.TWO32 - 1
 
 # ---- random-stream domains (section 2) ---------------------------------------------------------
 DOMAIN_SELECT = 1
@@ -77,8 +65,8 @@ def philox4x32_10(ctr: Sequence[int], key: Sequence[int]) -> Tuple[int, int, int
     """
     if len(ctr) != 4 or len(key) != 2:
         raise ValueError("philox4x32_10 takes a counter of 4 words and a key of 2 words")
-    c0, c1, c2, c3 = (_check_int("counter word", c, TWO32) for c in ctr)
-    k0, k1 = (_check_int("key word", k, TWO32) for k in key)
+    c0, c1, c2, c3 = (_check_int("counter word", c, C.TWO32) for c in ctr)
+    k0, k1 = (_check_int("key word", k, C.TWO32) for k in key)
     for rnd in range(PHILOX_ROUNDS):
         if rnd > 0:
             k0 = (k0 + PHILOX_W0) & MASK32
@@ -103,11 +91,11 @@ def stream_block(seed: int, epoch: int, sid: int, domain: int, block: int) -> Tu
     ``key = (seed mod 2^32, seed div 2^32)`` and
     ``counter = (block, epoch, sid mod 2^32, (domain << 16) | (sid div 2^32))``.
     """
-    seed = _check_int("seed", seed, MAX_SEED)
-    epoch = _check_int("epoch", epoch, MAX_EPOCH)
-    sid = _check_int("sample id", sid, MAX_SAMPLE_ID)
+    seed = _check_int("seed", seed, C.MAX_SEED)
+    epoch = _check_int("epoch", epoch, C.MAX_EPOCH)
+    sid = _check_int("sample id", sid, C.MAX_SAMPLE_ID)
     domain = _check_int("domain", domain, 1 << 16)
-    block = _check_int("block", block, TWO32)
+    block = _check_int("block", block, C.TWO32)
     key = (seed & MASK32, seed >> 32)
     ctr = (block, epoch, sid & MASK32, (domain << 16) | (sid >> 32))
     return philox4x32_10(ctr, key)
@@ -134,14 +122,14 @@ def bounded(seed: int, epoch: int, sid: int, domain: int, block: int, range_: in
     ``(domain, block)``: words 0..3 of ``W(0x8000 | (domain << 8) | r, block)`` for ``r = 0..255``.
     Raises RuntimeError when all 1024 retry words are rejected (probability below 2^-1000).
     """
-    if not 1 <= range_ < TWO32:
+    if not 1 <= range_ < C.TWO32:
         raise ValueError(f"bounded: range {range_} is outside [1, 2^32)")
     if not 0 <= domain < 0x80:
         raise ValueError(f"bounded: domain {domain} leaves no room for its retry domains")
-    x = _check_int("x", x, TWO32)
+    x = _check_int("x", x, C.TWO32)
     m = x * range_
     if (m & MASK32) < range_:
-        t = (TWO32 - range_) % range_
+        t = (C.TWO32 - range_) % range_
         retries = _retry_words(seed, epoch, sid, domain, block)
         while (m & MASK32) < t:
             word = next(retries, None)
@@ -195,7 +183,7 @@ def span_length(x: int, cdf: Sequence[int]) -> int:
 # ---- 5. Which tokens may be picked -------------------------------------------------------------
 
 
-def special_flags(cfg: KernelConfig, ids: Sequence[int], special_mask: Optional[Sequence[int]] = None) -> List[int]:
+def special_flags(cfg: C.KernelConfig, ids: Sequence[int], special_mask: Optional[Sequence[int]] = None) -> List[int]:
     """1 at position ``j`` when ``special_mask[j]`` is non-zero or ``ids[j]`` is in S (section 5).
 
     S is ``cfg.special_set`` as given: the front-end has already added ``mask_token_id`` and
@@ -334,7 +322,7 @@ def fill(units: Sequence[Unit], k: int, draws: SequenceDraws) -> List[Unit]:
     return picked
 
 
-def select_bernoulli(cfg: KernelConfig, units: Sequence[Unit], draws: SequenceDraws) -> List[Unit]:
+def select_bernoulli(cfg: C.KernelConfig, units: Sequence[Unit], draws: SequenceDraws) -> List[Unit]:
     """Bernoulli selection (section 7): unit ``u`` is picked when its SELECT word < ``t_select``.
 
     The SELECT word of ``u`` is word ``start(u) mod 4`` of ``W(SELECT, start(u) div 4)``. When a
@@ -406,16 +394,16 @@ def select_span(
     return [unit for unit, is_picked in zip(units, picked) if is_picked]
 
 
-def select_units(cfg: KernelConfig, units: Sequence[Unit], n: int, draws: SequenceDraws) -> List[Unit]:
+def select_units(cfg: C.KernelConfig, units: Sequence[Unit], n: int, draws: SequenceDraws) -> List[Unit]:
     """The units picked in a sequence of ``n`` tokens under ``cfg.selection`` (section 7)."""
     if not units:
         return []  # an empty sequence, or one without candidates, picks nothing
-    if cfg.selection == SELECT_BERNOULLI:
+    if cfg.selection == C.SELECT_BERNOULLI:
         return select_bernoulli(cfg, units, draws)
     k = selection_budget(n, cfg.probability, cfg.max_predictions)
-    if cfg.selection == SELECT_EXACT:
+    if cfg.selection == C.SELECT_EXACT:
         return select_exact(units, k, draws)
-    if cfg.selection == SELECT_SPAN:
+    if cfg.selection == C.SELECT_SPAN:
         return select_span(units, k, cfg.span_cdf, draws)
     raise ValueError(f"unknown selection {cfg.selection!r}")
 
@@ -438,7 +426,7 @@ def unigram_id(r: int, cum: Sequence[int]) -> int:
 
 
 def replace_and_label(
-    cfg: KernelConfig, ids: Sequence[int], picked: Sequence[Unit], draws: SequenceDraws
+    cfg: C.KernelConfig, ids: Sequence[int], picked: Sequence[Unit], draws: SequenceDraws
 ) -> Tuple[List[int], List[int]]:
     """Applies 80/10/10 to the tokens of the picked units and writes the labels (section 8).
 
@@ -472,22 +460,22 @@ def replace_and_label(
 # ---- configuration checks ----------------------------------------------------------------------
 
 
-_CHECKED_TABLES: Dict[int, KernelConfig] = {}  # configurations whose unigram table was read
+_CHECKED_TABLES: Dict[int, C.KernelConfig] = {}  # configurations whose unigram table was read
 
 
-def check_config(cfg: KernelConfig) -> None:
+def check_config(cfg: C.KernelConfig) -> None:
     """Raises ValueError when ``cfg`` breaks an invariant the kernels rely on (sections 3, 8)."""
-    _check_int("seed", cfg.seed, MAX_SEED)
-    if cfg.selection not in (SELECT_BERNOULLI, SELECT_EXACT, SELECT_SPAN):
+    _check_int("seed", cfg.seed, C.MAX_SEED)
+    if cfg.selection not in (C.SELECT_BERNOULLI, C.SELECT_EXACT, C.SELECT_SPAN):
         raise ValueError(f"unknown selection {cfg.selection!r}")
-    if cfg.units not in (UNITS_TOKENS, UNITS_WORDS):
+    if cfg.units not in (C.UNITS_TOKENS, C.UNITS_WORDS):
         raise ValueError(f"unknown units {cfg.units!r}")
     for name in ("t_select", "t_mask", "t_random"):
-        _check_int(name, getattr(cfg, name), TWO32 + 1)
-    if cfg.t_mask + cfg.t_random > TWO32:
+        _check_int(name, getattr(cfg, name), C.TWO32 + 1)
+    if cfg.t_mask + cfg.t_random > C.TWO32:
         raise ValueError("t_mask + t_random exceeds 2^32")
-    if not 1 <= cfg.vocab_size <= MAX_VOCAB:
-        raise ValueError(f"vocab_size = {cfg.vocab_size} is outside [1, {MAX_VOCAB}]")
+    if not 1 <= cfg.vocab_size <= C.MAX_VOCAB:
+        raise ValueError(f"vocab_size = {cfg.vocab_size} is outside [1, {C.MAX_VOCAB}]")
     _check_int("mask_id", cfg.mask_id, cfg.vocab_size)
     _check_int("pad_id", cfg.pad_id, cfg.vocab_size)
     skip = cfg.random_skip
@@ -495,7 +483,7 @@ def check_config(cfg: KernelConfig) -> None:
         raise ValueError("random_skip must hold sorted, distinct ids in [0, vocab_size)")
     cum = cfg.random_cum
     if cum is not None:
-        if skip or len(cum) != cfg.vocab_size or not 1 <= cfg.random_range < TWO32:
+        if skip or len(cum) != cfg.vocab_size or not 1 <= cfg.random_range < C.TWO32:
             raise ValueError("a unigram table needs an empty random_skip, one entry per id and "
                              "a total in [1, 2^32)")
         if cum[-1] != cfg.random_range:
@@ -510,9 +498,9 @@ def check_config(cfg: KernelConfig) -> None:
             _CHECKED_TABLES[id(cfg)] = cfg
     elif cfg.random_range != cfg.vocab_size - len(skip) or cfg.random_range < 1:
         raise ValueError("random_range must be vocab_size - len(random_skip) and at least 1")
-    if cfg.selection == SELECT_SPAN:
+    if cfg.selection == C.SELECT_SPAN:
         cdf = cfg.span_cdf
-        if not cdf or cdf[-1] != TWO32 or any(a > b for a, b in zip(cdf, cdf[1:])):
+        if not cdf or cdf[-1] != C.TWO32 or any(a > b for a, b in zip(cdf, cdf[1:])):
             raise ValueError("span selection needs a non-decreasing span_cdf ending at 2^32")
     if cfg.word_table is not None and len(cfg.word_table) < cfg.vocab_size:
         raise ValueError("word_table is shorter than vocab_size")
@@ -522,7 +510,7 @@ def check_config(cfg: KernelConfig) -> None:
 
 
 def mask_sequence(
-    cfg: KernelConfig,
+    cfg: C.KernelConfig,
     epoch: int,
     sid: int,
     ids: List[int],
@@ -537,8 +525,8 @@ def mask_sequence(
     ``[0, vocab_size)``.
     """
     check_config(cfg)
-    epoch = _check_int("epoch", epoch, MAX_EPOCH)
-    sid = _check_int("sample id", sid, MAX_SAMPLE_ID)
+    epoch = _check_int("epoch", epoch, C.MAX_EPOCH)
+    sid = _check_int("sample id", sid, C.MAX_SAMPLE_ID)
     ids = [_as_int(y) for y in ids]
     n = len(ids)
     if special_mask is not None and len(special_mask) != n:
@@ -551,7 +539,7 @@ def mask_sequence(
 
     # Section 5: special flags.  Section 6: units.
     special = special_flags(cfg, ids, special_mask)
-    if cfg.units == UNITS_WORDS:
+    if cfg.units == C.UNITS_WORDS:
         if word_starts is None:
             if cfg.word_table is None:
                 raise ValueError("units='words' needs word_starts or a word table")
@@ -570,7 +558,7 @@ def mask_sequence(
 
 
 def pad_and_mask(
-    cfg: KernelConfig,
+    cfg: C.KernelConfig,
     epoch: int,
     seqs: List[List[int]],
     sample_ids: List[int],
