@@ -179,20 +179,27 @@ int fm_mask_batch_i32(const fm_config *cfg, const fm_batch *batch, int64_t row_b
  * with *err_row, *err_pos) and n_i <= L (FM_ERR_LENGTH with *err_row) unless `truncate` is set,
  * in which case row i keeps its first L values. Offsets must be non-decreasing (FM_ERR_ARG).
  * vocab_size <= 0 disables the range check (used for token_type_ids).
- * lengths_out[i] receives min(n_i, L) when not NULL. Naming: fm_pad_<in>_<out>.
+ * lengths_out[i] receives min(n_i, L) when not NULL. Naming: fm_pad_<in>_<out>. pad_id must
+ * fit the output type (else FM_ERR_ARG).
  */
+/* int64 in and out: the default dtype of ids and labels */
 int fm_pad_i64_i64(const int64_t *values, const int64_t *offsets, int64_t rows, int64_t width,
                    int left, int truncate, int64_t pad_id, int64_t vocab_size, int64_t *out,
                    int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+/* int32 in, widened to int64 out: with vocab_size <= 0 no value is refused */
 int fm_pad_i32_i64(const int32_t *values, const int64_t *offsets, int64_t rows, int64_t width,
                    int left, int truncate, int64_t pad_id, int64_t vocab_size, int64_t *out,
                    int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+
+/* int64 in, narrowed to int32 out: even with vocab_size <= 0 a value outside the int32 range
+ * is FM_ERR_ID_RANGE (with *err_row, *err_pos), never wrapped. */
 int fm_pad_i64_i32(const int64_t *values, const int64_t *offsets, int64_t rows, int64_t width,
-                   int left, int truncate, int64_t pad_id, int64_t vocab_size, int32_t *out,
-                   int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+                   int left, int truncate, int64_t pad_id, int64_t vocab_size,
+                   int32_t *out, int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+/* int32 in and out */
 int fm_pad_i32_i32(const int32_t *values, const int64_t *offsets, int64_t rows, int64_t width,
-                   int left, int truncate, int64_t pad_id, int64_t vocab_size, int32_t *out,
-                   int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
+                   int left, int truncate, int64_t pad_id, int64_t vocab_size,
+                   int32_t *out, int64_t *lengths_out, int64_t *err_row, int64_t *err_pos);
 
 /* fm_pad_<in>_<out> chosen by the element sizes in bytes (4: int32, 8: int64) of values and
  * out; FM_ERR_ARG for other sizes. */

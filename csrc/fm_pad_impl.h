@@ -2,14 +2,37 @@
  * Ragged rows (row i = values[offsets[i] .. offsets[i+1])) -> padded B x L array (fastmask.h).
  * pad.c includes this file once per (input, output) type pair, with
  *
- *   FM_IN, FM_OUT          element types
- *   FM_OUT_MIN, FM_OUT_MAX range of FM_OUT
- *   FM_OSFX                suffix of the output type's row helpers (fm_rows_impl.h)
- *   FM_PAD_NAME            the function name
+ *   FM_ISFX, FM_OSFX  suffixes of the input and output element types (i64, i32 or u8); the
+ *                     output one also names its row helpers (fm_rows_impl.h)
+ *   FM_PAD_NAME       optional: the function name, fm_pad_<FM_ISFX>_<FM_OSFX> by default
+ *
+ * and undefines them at its end.
  */
+
+#ifndef FM_PAD_IMPL_TYPES
+#define FM_PAD_IMPL_TYPES
+/* element type, least and greatest value of each suffix */
+#define FM_PTYPE_i64 int64_t
+#define FM_PTYPE_i32 int32_t
+#define FM_PTYPE_u8 uint8_t
+#define FM_PMIN_i64 INT64_MIN
+#define FM_PMIN_i32 INT32_MIN
+#define FM_PMIN_u8 0
+#define FM_PMAX_i64 INT64_MAX
+#define FM_PMAX_i32 INT32_MAX
+#define FM_PMAX_u8 UINT8_MAX
+#endif
 
 #define FM_PCAT2(a, b) a##_##b
 #define FM_PCAT(a, b) FM_PCAT2(a, b)
+
+#define FM_IN FM_PCAT(FM_PTYPE, FM_ISFX)
+#define FM_OUT FM_PCAT(FM_PTYPE, FM_OSFX)
+#define FM_OUT_MIN FM_PCAT(FM_PMIN, FM_OSFX)
+#define FM_OUT_MAX FM_PCAT(FM_PMAX, FM_OSFX)
+#ifndef FM_PAD_NAME
+#define FM_PAD_NAME FM_PCAT(FM_PCAT(fm_pad, FM_ISFX), FM_OSFX)
+#endif
 
 /*
  * Copies one row while checking its values; returns 1 when one is out of range. With a
@@ -124,5 +147,12 @@ int FM_PAD_NAME(const FM_IN *values, const int64_t *offsets, int64_t rows, int64
     return FM_OK;
 }
 
+#undef FM_PAD_NAME
+#undef FM_OUT_MAX
+#undef FM_OUT_MIN
+#undef FM_OUT
+#undef FM_IN
 #undef FM_PCAT
 #undef FM_PCAT2
+#undef FM_OSFX
+#undef FM_ISFX

@@ -30,30 +30,38 @@ static inline int64_t FM_RFN(kept_of)(int64_t n, int64_t width)
     return n < 0 ? 0 : (n > width ? width : n);
 }
 
-int FM_RFN(fm_pad_cells)(FM_OUT *out, const int64_t *lengths, int64_t rows, int64_t width,
-                         int left, FM_OUT pad)
+/* Argument checks of the two batch functions below. *todo receives the number of rows to
+ * write: `rows`, or 0 on error and when rows or width is 0 (then `out` may be NULL). */
+static inline int FM_RFN(rows_args)(const FM_OUT *out, const int64_t *lengths, int64_t rows,
+                                    int64_t width, int64_t *todo)
 {
+    *todo = 0;
     if (rows < 0 || width < 0 || (rows > 0 && lengths == NULL))
         return FM_ERR_ARG;
     if (rows == 0 || width == 0)
         return FM_OK;
     if (out == NULL || rows > INT64_MAX / width)
         return FM_ERR_ARG;
-    for (int64_t i = 0; i < rows; i++)
-        FM_RFN(fm_pad_row)(out + i * width, FM_RFN(kept_of)(lengths[i], width), width, left, pad);
+    *todo = rows;
     return FM_OK;
+}
+
+int FM_RFN(fm_pad_cells)(FM_OUT *out, const int64_t *lengths, int64_t rows, int64_t width,
+                         int left, FM_OUT pad)
+{
+    int64_t todo;
+    const int rc = FM_RFN(rows_args)(out, lengths, rows, width, &todo);
+    for (int64_t i = 0; i < todo; i++)
+        FM_RFN(fm_pad_row)(out + i * width, FM_RFN(kept_of)(lengths[i], width), width, left, pad);
+    return rc;
 }
 
 int FM_RFN(fm_attention)(FM_OUT *out, const int64_t *lengths, int64_t rows, int64_t width,
                          int left)
 {
-    if (rows < 0 || width < 0 || (rows > 0 && lengths == NULL))
-        return FM_ERR_ARG;
-    if (rows == 0 || width == 0)
-        return FM_OK;
-    if (out == NULL || rows > INT64_MAX / width)
-        return FM_ERR_ARG;
-    for (int64_t i = 0; i < rows; i++) {
+    int64_t todo;
+    const int rc = FM_RFN(rows_args)(out, lengths, rows, width, &todo);
+    for (int64_t i = 0; i < todo; i++) {
         FM_OUT *row = out + i * width;
         const int64_t kept = FM_RFN(kept_of)(lengths[i], width);
         const int64_t off = fm_row_offset(kept, width, left);
@@ -61,7 +69,7 @@ int FM_RFN(fm_attention)(FM_OUT *out, const int64_t *lengths, int64_t rows, int6
             row[c] = 1;
         FM_RFN(fm_pad_row)(row, kept, width, left, 0);
     }
-    return FM_OK;
+    return rc;
 }
 
 #undef FM_RFN

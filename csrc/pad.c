@@ -53,59 +53,29 @@ int fm_check_ragged(const int64_t *offsets, int64_t rows, int64_t width, int hav
 #undef FM_OUT
 #undef FM_OSFX
 
-/* ---- ragged rows -> padded arrays (fm_pad_impl.h) ----------------------------------------- */
+/* ---- ragged rows -> padded arrays (fm_pad_impl.h): fm_pad_<in>_<out> --------------------- */
 
-#define FM_OUT int64_t
-#define FM_OUT_MIN INT64_MIN
-#define FM_OUT_MAX INT64_MAX
+#define FM_ISFX i64
 #define FM_OSFX i64
-#define FM_IN int64_t
-#define FM_PAD_NAME fm_pad_i64_i64
 #include "fm_pad_impl.h"
-#undef FM_IN
-#undef FM_PAD_NAME
-#define FM_IN int32_t
-#define FM_PAD_NAME fm_pad_i32_i64
-#include "fm_pad_impl.h"
-#undef FM_IN
-#undef FM_PAD_NAME
-#undef FM_OUT
-#undef FM_OUT_MIN
-#undef FM_OUT_MAX
-#undef FM_OSFX
 
-#define FM_OUT int32_t
-#define FM_OUT_MIN INT32_MIN
-#define FM_OUT_MAX INT32_MAX
+#define FM_ISFX i32
+#define FM_OSFX i64
+#include "fm_pad_impl.h"
+
+#define FM_ISFX i64
 #define FM_OSFX i32
-#define FM_IN int64_t
-#define FM_PAD_NAME fm_pad_i64_i32
 #include "fm_pad_impl.h"
-#undef FM_IN
-#undef FM_PAD_NAME
-#define FM_IN int32_t
-#define FM_PAD_NAME fm_pad_i32_i32
-#include "fm_pad_impl.h"
-#undef FM_IN
-#undef FM_PAD_NAME
-#undef FM_OUT
-#undef FM_OUT_MIN
-#undef FM_OUT_MAX
-#undef FM_OSFX
 
-#define FM_OUT uint8_t
-#define FM_OUT_MIN 0
-#define FM_OUT_MAX UINT8_MAX
+#define FM_ISFX i32
+#define FM_OSFX i32
+#include "fm_pad_impl.h"
+
+/* behind fm_pad_u8, which has neither vocabulary nor lengths */
+#define FM_ISFX u8
 #define FM_OSFX u8
-#define FM_IN uint8_t
 #define FM_PAD_NAME fm__pad_u8_u8
 #include "fm_pad_impl.h"
-#undef FM_IN
-#undef FM_PAD_NAME
-#undef FM_OUT
-#undef FM_OUT_MIN
-#undef FM_OUT_MAX
-#undef FM_OSFX
 
 int fm_pad_u8(const uint8_t *values, const int64_t *offsets, int64_t rows, int64_t width,
               int left, int truncate, uint8_t fill, uint8_t *out, int64_t *err_row)
