@@ -919,12 +919,17 @@ static void free_result(result *res)
 }
 
 /* path < 0: the public entry point. The output arrays are exact-size heap blocks. */
+/* With `fast` (int64 only) the configuration brings the per-id class table and the batch its
+ * rows as ragged values, the real cells of rows rb..re-1 of ids holding a pattern instead. */
 FZ_NO_COV static void run_kernel(int path, int is32, const setup *st, const tbatch *tb, const layout *lo,
                        int64_t rb, int64_t re, int with_att, void *work, size_t wsb,
-                       int null_err, result *res)
+                       int null_err, result *res, int fast)
 {
     const int64_t B = tb->B, L = tb->L;
     const size_t cells = (size_t)(B * L);
+    fm_config cf = st->c;
+    uint8_t *classes = NULL;
+    int64_t *values = NULL, *offsets = NULL;
     fm_batch b;
     memset(&b, 0, sizeof b);
     b.rows = B;
@@ -939,9 +944,31 @@ FZ_NO_COV static void run_kernel(int path, int is32, const setup *st, const tbat
     res->att = with_att ? fz_alloc(cells * sizeof(int64_t), 0) : NULL;
     res->er = res->ep = 77;
     int64_t *er = null_err ? NULL : &res->er, *ep = null_err ? NULL : &res->ep;
+    if (fast) {
+        if (fm_config_check(&cf) == FM_OK && cf.vocab_size <= (1 << 20)) { /* memory */
+            classes = fz_alloc((size_t)cf.vocab_size, 0);
+            FZ_CHECK(fm_id_classes(&cf, classes) == FM_OK, "fm_id_classes");
+            cf.id_class = classes;
+        }
+        values = fz_alloc(cells * sizeof(int64_t) + 8, 0);
+        offsets = fz_alloc((size_t)(B + 1) * sizeof(int64_t), 0);
+        for (int64_t i = 0; i < B; i++) {
+            const int64_t n = tb->len[i] < 0 ? 0 : tb->len[i] > L ? L : tb->len[i];
+            const int64_t off = fm_row_offset(n, L, lo->left);
+            memcpy(values + offsets[i], lo->ids + i * L + off, (size_t)n * sizeof(int64_t));
+            offsets[i + 1] = offsets[i] + n;
+        }
+        b.values = values;
+        b.offsets = offsets;
+    }
     if (!is32) {
         int64_t *ids = res->ids, *lab = res->lab, *att = res->att;
         memcpy(ids, lo->ids, cells * sizeof(int64_t));
+        for (int64_t i = rb < 0 ? 0 : rb; fast && i < re && i < B; i++) {
+            const int64_t n = offsets[i + 1] - offsets[i];
+            for (int64_t j = 0; j < n; j++)
+                ids[i * L + fm_row_offset(n, L, lo->left) + j] = 0x3333;
+        }
         for (size_t q = 0; q < cells; q++) {
             lab[q] = LAB_SENTINEL;
             if (att)
@@ -950,8 +977,8 @@ FZ_NO_COV static void run_kernel(int path, int is32, const setup *st, const tbat
         /* width 0: the arrays may be NULL */
         if (L == 0 && (rb & 1))
             ids = lab = att = NULL;
-        res->rc = path < 0 ? fm_mask_batch_i64(&st->c, &b, rb, re, ids, lab, att, work, wsb, er, ep)
-                           : fm__mask_batch_i64_path(path, &st->c, &b, rb, re, ids, lab, att,
+        res->rc = path < 0 ? fm_mask_batch_i64(&cf, &b, rb, re, ids, lab, att, work, wsb, er, ep)
+                           : fm__mask_batch_i64_path(path, &cf, &b, rb, re, ids, lab, att,
                                                      work, wsb, er, ep);
     } else {
         int32_t *ids = fz_alloc(cells * sizeof(int32_t), 0);
@@ -978,6 +1005,9 @@ FZ_NO_COV static void run_kernel(int path, int is32, const setup *st, const tbat
     }
     if (null_err)
         res->er = res->ep = -2; /* unknown */
+    free(classes);
+    free(values);
+    free(offsets);
 }
 
 /* Checks one result against the header's promises; `in` is the input as the kernel saw it. */
@@ -1205,7 +1235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* 1. the public entry point, checked against the promises */
     result pub;
-    run_kernel(-1, 0, &st, &tb, &lo, rb, re, with_att, work, wsb, null_err, &pub);
+    run_kernel(-1, 0, &st, &tb, &lo, rb, re, with_att, work, wsb, null_err, &pub, 0);
     check_result(&st, &tb, &lo, lo.ids, rb, re, 0, work, wsb, &pub);
 
     /* 2. an instruction-set path (one per call, chosen by the input; the public entry point uses
@@ -1215,9 +1245,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!fm__path_available(path))
             path = FM_PATH_SCALAR;
         result other;
-        run_kernel(path, 0, &st, &tb, &lo, rb, re, with_att, work, wsb, 0, &other);
+        run_kernel(path, 0, &st, &tb, &lo, rb, re, with_att, work, wsb, 0, &other, 0);
         same_result(&pub, &other, 0, cells, fm__path_name(path));
         free_result(&other);
+        /* 2b. the same with the class table and the rows given ragged */
+        result fast;
+        run_kernel(path, 0, &st, &tb, &lo, rb, re, with_att, work, wsb, 0, &fast, 1);
+        same_result(&pub, &fast, 0, cells, "class table + ragged rows");
+        free_result(&fast);
     }
 
     if (pub.rc == FM_OK && re - rb >= 2 && fz_below(&r, 2) == 0) {
@@ -1250,7 +1285,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         layout lo2;
         lay_out(&tb, !lo.left, &lo2);
         result side;
-        run_kernel(-1, 0, &st, &tb, &lo2, rb, re, with_att, work, wsb, 0, &side);
+        run_kernel(-1, 0, &st, &tb, &lo2, rb, re, with_att, work, wsb, 0, &side, 0);
         check_result(&st, &tb, &lo2, lo2.ids, rb, re, 0, work, wsb, &side);
         for (int64_t i = rb; i < re && side.rc == FM_OK; i++) {
             const int64_t n = tb.len[i];
@@ -1282,7 +1317,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 same_input &= in32[i * L + o1 + j] == lo.ids[i * L + o1 + j];
         }
         result r32;
-        run_kernel(path, 1, &st, &tb, &lo, rb, re, with_att, work, wsb, 0, &r32);
+        run_kernel(path, 1, &st, &tb, &lo, rb, re, with_att, work, wsb, 0, &r32, 0);
         check_result(&st, &tb, &lo, in32, rb, re, 1, work, wsb, &r32);
         if (same_input && st.c.ignore_index >= INT32_MIN && st.c.ignore_index <= INT32_MAX &&
             pub.er != -2)
