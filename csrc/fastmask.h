@@ -134,6 +134,8 @@ int fm_id_classes(const fm_config *cfg, uint8_t *out);
 size_t fm_workspace_bytes(int64_t width);
 
 /* ---- a padded batch ------------------------------------------------------------------------- */
+/* Zero-initialise it (`fm_batch b = {0};`, designated initializers, or memset) before setting
+ * fields, so that optional fields added later start out NULL. */
 typedef struct fm_batch {
     int64_t rows;                 /* B */
     int64_t width;                /* L: padded width */
