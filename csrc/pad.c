@@ -89,24 +89,16 @@ int fm_pad_ids(const void *values, int value_bytes, const int64_t *offsets, int6
                void *out, int out_bytes, int64_t *lengths_out, int64_t *err_row,
                int64_t *err_pos)
 {
-    const int64_t *v64 = (const int64_t *)values;
-    const int32_t *v32 = (const int32_t *)values;
-    int64_t *o64 = (int64_t *)out;
-    int32_t *o32 = (int32_t *)out;
-    switch (value_bytes * 10 + out_bytes) { /* the pair of element sizes */
-    case 88:
-        return fm_pad_i64_i64(v64, offsets, rows, width, left, truncate, pad_id, vocab_size, o64,
-                              lengths_out, err_row, err_pos);
-    case 48:
-        return fm_pad_i32_i64(v32, offsets, rows, width, left, truncate, pad_id, vocab_size, o64,
-                              lengths_out, err_row, err_pos);
-    case 84:
-        return fm_pad_i64_i32(v64, offsets, rows, width, left, truncate, pad_id, vocab_size, o32,
-                              lengths_out, err_row, err_pos);
-    case 44:
-        return fm_pad_i32_i32(v32, offsets, rows, width, left, truncate, pad_id, vocab_size, o32,
-                              lengths_out, err_row, err_pos);
-    default:
-        return FM_ERR_ARG;
+#define FM_ROWS offsets, rows, width, left, truncate, pad_id, vocab_size
+#define FM_ERRS lengths_out, err_row, err_pos
+    /* one case per pair of element sizes (in, out) */
+    switch (value_bytes * 10 + out_bytes) {
+    case 88: return fm_pad_i64_i64((const int64_t *)values, FM_ROWS, (int64_t *)out, FM_ERRS);
+    case 48: return fm_pad_i32_i64((const int32_t *)values, FM_ROWS, (int64_t *)out, FM_ERRS);
+    case 84: return fm_pad_i64_i32((const int64_t *)values, FM_ROWS, (int32_t *)out, FM_ERRS);
+    case 44: return fm_pad_i32_i32((const int32_t *)values, FM_ROWS, (int32_t *)out, FM_ERRS);
+    default: return FM_ERR_ARG;
     }
+#undef FM_ROWS
+#undef FM_ERRS
 }
