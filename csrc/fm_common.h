@@ -62,6 +62,12 @@ static inline void fm_class_masks(const uint8_t *k, uint64_t *sp, uint64_t *st, 
     *alone = c;
 }
 
+/* 1 when id y is in the special set S (the bitset fm_config.special_bits). */
+static inline unsigned fm_special_bit(const uint8_t *special_bits, uint64_t y)
+{
+    return (special_bits[(size_t)(y >> 3)] >> (unsigned)(y & 7u)) & 1u;
+}
+
 /* ---- instruction-set paths and batch generators (stream.c) --------------------------------- */
 
 int fm_i_path_available(int path);

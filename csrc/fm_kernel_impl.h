@@ -68,8 +68,7 @@ static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *src, FM_T *ro
 
 /* Special flag of position j (docs/semantics.md, section 5). y must be in [0, vocab). */
 #define FM_IS_SPECIAL(sb, y, sm, j)                                                          \
-    ((((sb)[(size_t)(y) >> 3] >> ((unsigned)(y) & 7u)) & 1u) |                               \
-     ((sm) != NULL ? fm_u8_nonzero((sm)[j]) : 0u))
+    (fm_special_bit(sb, (uint64_t)(y)) | ((sm) != NULL ? fm_u8_nonzero((sm)[j]) : 0u))
 
 /*
  * Units of a row (section 6) into ustart[0..U) / uend[0..U) (a unit is [ustart, uend)).
@@ -180,7 +179,7 @@ static FM_ALWAYS_INLINE void FM_FN(row_kinds)(const fm_config *cfg, const FM_T *
         if (use_cls) {
             k = cls[y] & keep;
         } else {
-            k = ((unsigned)sb[(size_t)y >> 3] >> ((unsigned)y & 7u)) & 1u;
+            k = fm_special_bit(sb, (uint64_t)y);
             if (wsf == NULL) {
                 const unsigned tv = tab[y];
                 k |= fm_u8_nonzero(tv) * FM_CLASS_STARTS |

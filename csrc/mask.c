@@ -95,7 +95,7 @@ int fm_config_check(const fm_config *cfg)
 /* The class byte of id i (fm_id_classes). */
 static uint8_t id_class_of(const fm_config *cfg, int64_t i)
 {
-    const unsigned special = (cfg->special_bits[i >> 3] >> (i & 7)) & 1u;
+    const unsigned special = fm_special_bit(cfg->special_bits, (uint64_t)i);
     const unsigned word = cfg->word_table != NULL ? cfg->word_table[i] : 0u;
     return (uint8_t)(special * FM_CLASS_SPECIAL | (word >= 1) * FM_CLASS_STARTS |
                      (word == FM_WORD_STANDS_ALONE) * FM_CLASS_ALONE);
@@ -129,7 +129,7 @@ int fm_config_check_full(const fm_config *cfg)
         const uint32_t c = cfg->random_cum[i];
         if (c < prev)
             return FM_ERR_ARG;
-        if (c != prev && (cfg->special_bits[i >> 3] >> (i & 7)) & 1u)
+        if (c != prev && fm_special_bit(cfg->special_bits, (uint64_t)i))
             return FM_ERR_ARG; /* a special id must never be drawn */
         prev = c;
     }
