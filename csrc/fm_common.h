@@ -33,33 +33,39 @@ static inline uint32_t fm_ctz64(uint64_t m) /* m != 0 */
 #endif
 
 /*
- * The bits FM_CLASS_SPECIAL, FM_CLASS_STARTS and FM_CLASS_ALONE of 64 bytes as three 64-bit
- * masks (bit i from byte i). Eight bytes at a time: with x holding them, (x >> b) & 0x01..01
- * keeps bit b of each byte at bit 8i, and the multiplication by 0x0102040810204080 adds each of
- * them once into the top byte, at bit 56 + i (no two partial products meet, so nothing carries).
+ * Bit b of each of 8 bytes (x, little-endian) as 8 bits: (x >> b) & 0x01..01 keeps bit b of
+ * byte i at bit 8i, and the multiplication by 0x0102040810204080 adds each of them once into
+ * the top byte, at bit 56 + i (no two partial products meet, so nothing carries).
  */
-static inline void fm_class_masks(const uint8_t *k, uint64_t *sp, uint64_t *st, uint64_t *alone)
+static inline uint64_t fm_bits8(uint64_t x, unsigned b)
 {
-    uint64_t a = 0, b = 0, c = 0;
+    return (((x >> b) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
+}
+
+/* Bit b of 64 bytes as a 64-bit mask (bit i from byte i). */
+static inline uint64_t fm_byte_bits(const uint8_t *k, unsigned b)
+{
+    uint64_t a = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101ull, gather = 0x0102040810204080ull;
     for (unsigned i = 0; i < 8; i++) {
         uint64_t x;
         memcpy(&x, k + 8 * i, sizeof x);
-        a |= ((x & ones) * gather) >> 56 << (8 * i);
-        b |= (((x >> 1) & ones) * gather) >> 56 << (8 * i);
-        c |= (((x >> 2) & ones) * gather) >> 56 << (8 * i);
+        a |= fm_bits8(x, b) << (8 * i);
     }
 #else
-    for (unsigned i = 0; i < 64; i++) {
-        a |= (uint64_t)(k[i] & 1u) << i;
-        b |= (uint64_t)((k[i] >> 1) & 1u) << i;
-        c |= (uint64_t)((k[i] >> 2) & 1u) << i;
-    }
+    for (unsigned i = 0; i < 64; i++)
+        a |= (uint64_t)((k[i] >> b) & 1u) << i;
 #endif
-    *sp = a;
-    *st = b;
-    *alone = c;
+    return a;
+}
+
+/* The bits FM_CLASS_SPECIAL, FM_CLASS_STARTS and FM_CLASS_ALONE of 64 class bytes as three
+ * masks. */
+static inline void fm_class_masks(const uint8_t *k, uint64_t *sp, uint64_t *st, uint64_t *alone)
+{
+    *sp = fm_byte_bits(k, 0);
+    *st = fm_byte_bits(k, 1);
+    *alone = fm_byte_bits(k, 2);
 }
 
 /* 1 when id y is in the special set S (the bitset fm_config.special_bits). */

@@ -71,57 +71,6 @@ static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *src, FM_T *ro
     (fm_special_bit(sb, (uint64_t)(y)) | ((sm) != NULL ? fm_u8_nonzero((sm)[j]) : 0u))
 
 /*
- * Units of a row (section 6) into ustart[0..U) / uend[0..U) (a unit is [ustart, uend)).
- * mode: FM_WS_TOKENS (every candidate is a unit), FM_WS_FLAGS (word starts from wsf[]),
- * FM_WS_TABLE (word starts from the 0/1/2 vocabulary table). Returns U.
- */
-static FM_ALWAYS_INLINE uint32_t FM_FN(units_body)(const fm_config *cfg, const FM_T *row,
-                                                   uint32_t n, const uint8_t *sm,
-                                                   const uint8_t *wsf, int mode,
-                                                   uint32_t *ustart, uint32_t *uend)
-{
-    const uint8_t *sb = cfg->special_bits;
-    const uint8_t *tab = cfg->word_table;
-    uint32_t U = 0;
-    unsigned prev_special = 1; /* position -1 counts as special: position 0 always starts */
-    unsigned prev_tv = 0;      /* table[ids[j-1]] (0 before position 0) */
-    for (uint32_t j = 0; j < n; j++) {
-        const FM_UT y = (FM_UT)row[j];
-        const unsigned special = FM_IS_SPECIAL(sb, y, sm, j);
-        unsigned f;
-        if (mode == FM_WS_TOKENS) {
-            f = 1;
-        } else if (mode == FM_WS_FLAGS) {
-            f = fm_u8_eq(wsf[j], 1);
-        } else {
-            const unsigned tv = tab[y];
-            f = fm_rule_table(tv, prev_tv);
-            prev_tv = tv;
-        }
-        const unsigned starts = (special ^ 1u) & (prev_special | f);
-        /* Branch-free: slot U receives j whether or not a unit starts here; it is only
-         * counted (and so kept) when one does. */
-        ustart[U] = j;
-        U += starts;
-        if (!special) /* candidates always follow a unit start, so U >= 1 here */
-            uend[U - 1] = j + 1;
-        prev_special = special;
-    }
-    return U;
-}
-
-static uint32_t FM_FN(build_units)(const fm_config *cfg, const FM_T *row, uint32_t n,
-                                   const uint8_t *sm, const uint8_t *wsf, uint32_t *ustart,
-                                   uint32_t *uend)
-{
-    if (cfg->units == FM_UNITS_TOKENS)
-        return FM_FN(units_body)(cfg, row, n, sm, NULL, FM_WS_TOKENS, ustart, uend);
-    if (wsf != NULL)
-        return FM_FN(units_body)(cfg, row, n, sm, wsf, FM_WS_FLAGS, ustart, uend);
-    return FM_FN(units_body)(cfg, row, n, sm, NULL, FM_WS_TABLE, ustart, uend);
-}
-
-/*
  * Token units, Bernoulli selection: the picked positions are the set bits of the SELECT
  * comparison that are not special. Only those ~p*n positions are looked at one by one.
  */
@@ -208,22 +157,17 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(const fm_config *cfg, const F
     FM_FN(row_kinds)(cfg, row, n, sm, wsf, use_cls, ws->kind);
     uint32_t *pos = ws->pos, *dblk = ws->dblk, *ustart = ws->ustart, *uend = ws->uend;
     const uint32_t ngroups = (n + 63) / 64;
-    uint64_t sp_in = 1, alone_in = 0, first_in = 0, carry = 0; /* position -1 is special */
+    fm_groups g = {1, 0}; /* position -1 is special */
+    uint64_t first_in = 0, carry = 0;
     uint32_t U = 0, np = 0, cur = 0;
     for (uint32_t q = 0; q < ngroups; q++) {
-        uint64_t sp, st, alone;
-        fm_class_masks(ws->kind + 64 * (size_t)q, &sp, &st, &alone);
-        const uint64_t f = st | (alone << 1) | alone_in;
-        const uint64_t boundary = (sp << 1) | sp_in | f;
-        const uint64_t starts = ~sp & boundary;
-        const uint64_t cont = ~sp & ~boundary;
+        uint64_t starts, cont;
+        group_masks(ws->kind + 64 * (size_t)q, &g, &starts, &cont);
         const uint64_t first = ws->bits[q] & starts;
         const uint64_t a = ((first << 1) | first_in) & cont;
         const uint64_t t = cont + a;
         const uint64_t sum = t + carry;
         carry = (uint64_t)(t < cont) | (uint64_t)(sum < t);
-        sp_in = sp >> 63;
-        alone_in = alone >> 63;
         first_in = first >> 63;
         uint64_t m = first | (cont & ~sum);
         while (m != 0) {
@@ -268,13 +212,70 @@ static FM_NOINLINE uint32_t FM_FN(pick_words_bernoulli)(const fm_config *cfg, co
 #undef FM_WALK
 
 /*
+ * Token units: the special flag of every position into kind[] (64-padded with specials). An id
+ * in [lo, lo + len) (special_gap) is not special; d = y - lo is in [0, len) exactly when the
+ * top bits of d and of ~(d - len) are both clear (ids and the gap are below 2^31, so neither
+ * difference wraps): gap_flags marks the others with that test, which has no comparison and
+ * vectorises (it is built per instruction set below), and only they are looked up.
+ */
+static FM_ALWAYS_INLINE void FM_FN(gap_flags_body)(const FM_T *row, uint32_t n, int64_t lo,
+                                                   int64_t len, uint8_t *kind)
+{
+    for (uint32_t j = 0; j < n; j++) {
+        const int64_t d = (int64_t)row[j] - lo;
+        kind[j] = (uint8_t)((uint64_t)(d | ~(d - len)) >> 63);
+    }
+}
+
+typedef void (*FM_FN(gap_flags_fn))(const FM_T *, uint32_t, int64_t, int64_t, uint8_t *);
+
+static FM_ALWAYS_INLINE void FM_FN(token_kinds)(const fm_config *cfg, const FM_T *row,
+                                                uint32_t n, const uint8_t *sm, const fm_ws *ws,
+                                                FM_FN(gap_flags_fn) gap_flags)
+{
+    uint8_t *kind = ws->kind;
+    gap_flags(row, n, ws->gap_lo, ws->gap_len, kind);
+    for (uint32_t j = n; j % 64 != 0; j++)
+        kind[j] = 0;
+    for (uint32_t q = 0; q < (n + 63) / 64; q++) {
+        for (uint64_t m = fm_byte_bits(kind + 64 * (size_t)q, 0); m != 0; m &= m - 1) {
+            const uint32_t j = 64 * q + fm_ctz64(m);
+            kind[j] = (uint8_t)fm_special_bit(cfg->special_bits, (uint64_t)(FM_UT)row[j]);
+        }
+    }
+    for (uint32_t j = n; j % 64 != 0; j++) /* past the row: special */
+        kind[j] = FM_CLASS_SPECIAL;
+    if (sm != NULL)
+        for (uint32_t j = 0; j < n; j++)
+            kind[j] |= (uint8_t)fm_u8_nonzero(sm[j]);
+}
+
+/* All the units of a row (exact and span selection) into ws->ustart / ws->uend, through the
+ * class bytes; with token units and want_end == 0 only ws->ustart. Returns U. */
+static FM_NOINLINE uint32_t FM_FN(all_units)(const fm_config *cfg, const FM_T *row, uint32_t n,
+                                             const uint8_t *sm, const uint8_t *wsf,
+                                             const fm_ws *ws, int want_end,
+                                             FM_FN(gap_flags_fn) gap_flags)
+{
+    if (cfg->units == FM_UNITS_TOKENS) {
+        FM_FN(token_kinds)(cfg, row, n, sm, ws, gap_flags);
+        return token_units(ws->kind, n, ws->ustart, want_end ? ws->uend : NULL);
+    }
+    if (cfg->id_class != NULL)
+        FM_FN(row_kinds)(cfg, row, n, sm, wsf, 1, ws->kind);
+    else
+        FM_FN(row_kinds)(cfg, row, n, sm, wsf, 0, ws->kind);
+    return units_of_kinds(ws->kind, n, ws->ustart, ws->uend);
+}
+
+/*
  * One unpadded row whose ids are known to be in range: picks units, draws 80/10/10. On return
  * ws->pos[0..np) are the picked positions and ws->rep[k] the new id of pos[k] (-1: keeps its
  * id).
  */
 static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, const FM_T *row,
                            uint32_t n, const uint8_t *sm, const uint8_t *wsf, const fm_ws *ws,
-                           uint32_t *np_out)
+                           FM_FN(gap_flags_fn) gap_flags, uint32_t *np_out)
 {
     *np_out = 0;
     if (n == 0)
@@ -287,7 +288,7 @@ static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, cons
         select_bits(path, s, cfg->t_select, n, ws);
         np = FM_FN(pick_tokens_bernoulli)(cfg, row, n, sm, ws->bits, ws->pos);
         if (cfg->max_predictions >= 0 && (int64_t)np > cfg->max_predictions) {
-            rc = trim_tokens(s, cfg->max_predictions, np, ws, &np);
+            rc = trim_tokens(path, s, cfg->max_predictions, np, ws, &np);
             if (rc != FM_OK)
                 return rc;
         }
@@ -298,20 +299,27 @@ static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, cons
         uint32_t U = 0;
         np = FM_FN(pick_words_bernoulli)(cfg, row, n, sm, wsf, ws, cfg->action_per_unit, &U);
         if (capped && (int64_t)np > cfg->max_predictions) {
-            rc = cap_units(s, cfg->max_predictions, U, ws);
+            rc = cap_units(path, s, cfg->max_predictions, U, ws);
             if (rc != FM_OK)
                 return rc;
-            np = expand_units(ws, U);
+            np = expand_units(ws, U, 0);
         }
         if (cfg->action_per_unit)
             dblk = ws->dblk;
     } else { /* exact or span: every unit of the row */
-        const uint32_t U = FM_FN(build_units)(cfg, row, n, sm, wsf, ws->ustart, ws->uend);
-        rc = select_units(cfg, s, n, U, ws);
+        const int tokens = cfg->units == FM_UNITS_TOKENS;
+        const int fill_positions = tokens && cfg->selection == FM_SELECT_EXACT;
+        const uint32_t U = FM_FN(all_units)(cfg, row, n, sm, wsf, ws, !fill_positions, gap_flags);
+        if (fill_positions) {
+            /* one token per unit: fill() shuffles the candidate positions themselves */
+            rc = fill_tokens(path, s, ws, ws->ustart, U, budget(cfg, (int64_t)n), &np);
+        } else {
+            rc = select_units(path, cfg, s, n, U, ws);
+            np = expand_units(ws, U, tokens);
+        }
         if (rc != FM_OK)
             return rc;
-        np = expand_units(ws, U);
-        if (cfg->action_per_unit)
+        if (cfg->action_per_unit && !tokens)
             dblk = ws->dblk;
     }
     rc = draw_actions(path, cfg, s, ws->pos, dblk, np, ws->rep);
@@ -361,6 +369,11 @@ static FM_ALWAYS_INLINE void FM_FN(pad_body)(FM_T *id_row, FM_T *lab_row, FM_T *
                                               FM_T ignore)                                    \
     {                                                                                        \
         FM_FN(pad_body)(id_row, lab_row, att_row, off, n, L, pad, ignore);                   \
+    }                                                                                        \
+    static target void FM_FN(gap_flags##sfx)(const FM_T *row, uint32_t n, int64_t lo,         \
+                                              int64_t len, uint8_t *kind)                     \
+    {                                                                                        \
+        FM_FN(gap_flags_body)(row, n, lo, len, kind);                                        \
     }
 FM_STREAMING(, )
 #if FM_HAVE_X86
@@ -374,23 +387,31 @@ typedef int64_t (*FM_FN(first_pass_fn))(const FM_T *, FM_T *, uint32_t, int64_t,
 typedef void (*FM_FN(pad_cells_fn))(FM_T *, FM_T *, FM_T *, int64_t, int64_t, int64_t, FM_T,
                                      FM_T);
 
+typedef struct FM_FN(streaming) {
+    FM_FN(first_pass_fn) first_pass;
+    FM_FN(pad_cells_fn) pad_cells;
+    FM_FN(gap_flags_fn) gap_flags;
+} FM_FN(streaming);
+
 /* The widest streaming code the path allows (the CPU has been checked for the path; AVX-512F
  * does not promise AVX2 by itself, so that is asked separately). */
-static void FM_FN(streaming_for)(int path, FM_FN(first_pass_fn) *fp, FM_FN(pad_cells_fn) *pc)
+static FM_FN(streaming) FM_FN(streaming_for)(int path)
 {
-    *fp = FM_FN(first_pass);
-    *pc = FM_FN(pad_cells);
+    FM_FN(streaming) st = {FM_FN(first_pass), FM_FN(pad_cells), FM_FN(gap_flags)};
 #if FM_HAVE_X86
     if (path == FM_ISA_AVX512) {
-        *fp = FM_FN(first_pass_avx512);
-        *pc = FM_FN(pad_cells_avx512);
+        st.first_pass = FM_FN(first_pass_avx512);
+        st.pad_cells = FM_FN(pad_cells_avx512);
+        st.gap_flags = FM_FN(gap_flags_avx512);
     } else if (path == FM_ISA_AVX2 && fm_i_path_available(FM_ISA_AVX2)) {
-        *fp = FM_FN(first_pass_avx2);
-        *pc = FM_FN(pad_cells_avx2);
+        st.first_pass = FM_FN(first_pass_avx2);
+        st.pad_cells = FM_FN(pad_cells_avx2);
+        st.gap_flags = FM_FN(gap_flags_avx2);
     }
 #else
     (void)path;
 #endif
+    return st;
 }
 
 static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
@@ -445,12 +466,13 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
         return FM_ERR_WORKSPACE;
     fm_ws ws;
     ws_layout(L, workspace, &ws);
+    ws.gap_lo = ws.gap_len = 0;
+    if (cfg->units == FM_UNITS_TOKENS && cfg->selection != FM_SELECT_BERNOULLI)
+        special_gap(cfg, &ws.gap_lo, &ws.gap_len);
 
     const FM_T pad = (FM_T)cfg->pad_id;
     const FM_T ignore = (FM_T)cfg->ignore_index;
-    FM_FN(first_pass_fn) first_pass;
-    FM_FN(pad_cells_fn) pad_cells;
-    FM_FN(streaming_for)(path, &first_pass, &pad_cells);
+    const FM_FN(streaming) st = FM_FN(streaming_for)(path);
     for (int64_t i = row_begin; i < row_end; i++) {
         const int64_t n64 = b->lengths[i];
         if (n64 < 0) {
@@ -488,14 +510,14 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
             }
             src = (const FM_T *)b->values + start;
         }
-        const int64_t bad = first_pass(src, row, n, cfg->vocab_size, lab, ignore, att_real);
+        const int64_t bad = st.first_pass(src, row, n, cfg->vocab_size, lab, ignore, att_real);
         if (bad >= 0) {
             *err_row = i;
             *err_pos = bad;
             return FM_ERR_ID_RANGE;
         }
         uint32_t np = 0;
-        rc = FM_FN(mask_row)(path, cfg, &s, row, n, sm, wsf, &ws, &np);
+        rc = FM_FN(mask_row)(path, cfg, &s, row, n, sm, wsf, &ws, st.gap_flags, &np);
         if (rc != FM_OK) {
             *err_row = i;
             return rc;
@@ -512,7 +534,7 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
             row[j] = (FM_T)((y & keep) | (r & ~keep));
         }
         /* padding: columns [0, off) and [off + n, L) */
-        pad_cells(id_row, lab_row, att_row, off, n64, L, pad, ignore);
+        st.pad_cells(id_row, lab_row, att_row, off, n64, L, pad, ignore);
     }
     return FM_OK;
 }

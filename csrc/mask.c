@@ -16,8 +16,12 @@
  * being special, with word units each is checked for starting a unit, which is then followed
  * over its continuation tokens (unpicked units are never looked at); ACTION blocks for the
  * picked positions only, again in SIMD batches; a scatter of the picked positions and the
- * padding fills. Exact and span selection need every unit, so they classify the whole row.
- * Nothing allocates; the caller's workspace holds the per-row tables.
+ * padding fills. Exact and span selection need every unit, so they classify the whole row:
+ * with token units by a vectorised test against the longest run of non-special ids (only ids
+ * outside it are looked up), the candidates then written a run at a time; with word units from
+ * the class bytes, 64 positions at a time. Their shuffle and span words come from the SIMD
+ * generator too, a chunk of blocks at a time. Nothing allocates; the caller's workspace holds
+ * the per-row tables.
  */
 #include "fastmask.h"
 
@@ -148,6 +152,8 @@ typedef struct fm_ws {
     int32_t *rep;     /* new id of pos[k], -1 when it keeps its id */
     uint8_t *picked;  /* per unit */
     uint8_t *kind;    /* per position: FM_CLASS_* bits of the word walk, 64-padded */
+    int64_t gap_lo;   /* ids in [gap_lo, gap_lo + gap_len) are not special (special_gap) */
+    int64_t gap_len;
 } fm_ws;
 
 #define FM_ALIGN 64u
@@ -168,7 +174,7 @@ static size_t ws_layout(int64_t width, void *base, fm_ws *ws)
         L * sizeof(uint32_t),                  /* pos */
         L * sizeof(uint32_t),                  /* dblk */
         L * sizeof(int32_t),                   /* rep */
-        L * sizeof(uint8_t),                   /* picked */
+        (size_t)blocks * 4,                    /* picked: whole groups of 64 units */
         (size_t)blocks * 4,                    /* kind: whole groups of 64 positions */
     };
     size_t off[10];
@@ -243,68 +249,125 @@ static void select_bits(int path, const fm_seq *s, uint64_t t_select, uint32_t n
 }
 
 /*
- * fill(A, k) of section 7 with A = order[0..nA) (unit indices); marks the picked units in
- * ws->picked. Shuffle draw i is word i mod 4 of W(SHUFFLE, i div 4); its bounded draw retries
- * in block i (the pseudo-code's bounded(len(A) - i, ..., SHUFFLE, i)).
+ * The draws of one domain, word i = word i mod 4 of W(domain, i div 4), generated a chunk of
+ * blocks at a time with the SIMD generator into ws->words (which holds the blocks of a whole
+ * row). Blocks [first, first + nblocks) are in buf; `limit` bounds the blocks ever asked for.
  */
-static int fill_units(const fm_seq *s, const fm_ws *ws, uint32_t nA, int64_t k)
+typedef struct fm_draws {
+    fm_philox_base b;
+    int path;
+    uint32_t first, nblocks, limit, chunk;
+    uint32_t *buf;
+} fm_draws;
+
+static fm_draws draws_open(int path, const fm_seq *s, uint32_t domain, const fm_ws *ws,
+                           uint32_t limit, uint32_t chunk)
 {
-    uint32_t *A = ws->order;
+    fm_draws d;
+    d.b = seq_base(s, domain);
+    d.path = path;
+    d.first = d.nblocks = 0;
+    d.limit = limit;
+    d.chunk = chunk < 1 ? 1 : chunk;
+    d.buf = ws->words;
+    return d;
+}
+
+/* The four words of block `blk` (blocks are asked for in increasing order). */
+static inline const uint32_t *draws_block(fm_draws *d, uint32_t blk)
+{
+    if (blk - d->first >= d->nblocks) {
+        uint32_t nb = 1; /* past the limit (never asked for): one block */
+        if (blk < d->limit)
+            nb = d->limit - blk < d->chunk ? d->limit - blk : d->chunk;
+        fm_i_gen_seq(d->path, &d->b, blk, nb, d->buf);
+        d->first = blk;
+        d->nblocks = nb;
+        d->chunk = 16; /* later chunks: the first one was the expected need */
+    }
+    return d->buf + 4 * (size_t)(blk - d->first);
+}
+
+/* Blocks of one refill: at most the row's worth that ws->words holds. */
+static uint32_t row_blocks(uint32_t n) { return (n + 3) / 4; }
+
+/*
+ * fill(A, k) of section 7 over A[0..nA): step i swaps A[i] with A[i + r], r the bounded draw
+ * of shuffle word i (retrying in block i: the pseudo-code's bounded(len(A) - i, ..., SHUFFLE,
+ * i)), and takes the unit A[i] unless it would overflow the budget. With unit_len NULL every
+ * unit has one token, so steps 0 .. min(k, nA) - 1 all take theirs and nothing else is done:
+ * the picked units are A[0..*taken). Otherwise units are indices into unit_len's tables
+ * (ustart/uend) and the picked ones are marked in ws->picked.
+ */
+static int fill(int path, const fm_seq *s, const fm_ws *ws, uint32_t *A, uint32_t nA, int64_t k,
+                const uint32_t *ustart, const uint32_t *uend, uint32_t *taken)
+{
+    const int ones = ustart == NULL;
+    const uint32_t steps = ones ? (k < (int64_t)nA ? (uint32_t)(k < 0 ? 0 : k) : nA) : nA;
+    fm_draws d = draws_open(path, s, FM_DOMAIN_SHUFFLE, ws, row_blocks(steps),
+                            row_blocks(k < (int64_t)steps ? (uint32_t)k : steps));
     int64_t total = 0;
-    uint32_t w[4] = {0, 0, 0, 0};
-    for (uint32_t i = 0; i < nA; i++) {
-        if (total >= k)
+    uint32_t i = 0;
+    for (; i < steps; i++) {
+        if (!ones && total >= k)
             break;
-        if ((i & 3u) == 0)
-            seq_block(s, FM_DOMAIN_SHUFFLE, i >> 2, w);
+        const uint32_t x = draws_block(&d, i >> 2)[i & 3u];
         uint32_t r;
-        const int rc = bounded(s, FM_DOMAIN_SHUFFLE, i, nA - i, w[i & 3u], &r);
+        const int rc = bounded(s, FM_DOMAIN_SHUFFLE, i, nA - i, x, &r);
         if (rc != FM_OK)
             return rc;
         r += i;
         const uint32_t a = A[r];
         A[r] = A[i];
         A[i] = a;
-        const int64_t len = (int64_t)(ws->uend[a] - ws->ustart[a]);
+        if (ones)
+            continue;
+        const int64_t len = (int64_t)(uend[a] - ustart[a]);
         if (total + len > k)
             continue; /* skip a unit that would overflow */
         ws->picked[a] = 1;
         total += len;
     }
+    *taken = i;
     return FM_OK;
 }
 
-/* Token units, Bernoulli, more picks than max_predictions: the picked positions become the
- * units of fill(picked, cap); ws->pos is rewritten with the survivors (in position order). */
-static int trim_tokens(const fm_seq *s, int64_t cap, uint32_t np, const fm_ws *ws,
-                       uint32_t *np_out)
+/* Token units: fill(P, k) over the candidate positions P[0..nP) (shuffled in place); the
+ * picked ones, P[0..m), into ws->pos (not in position order: nothing after needs it). */
+static int fill_tokens(int path, const fm_seq *s, const fm_ws *ws, uint32_t *P, uint32_t nP,
+                       int64_t k, uint32_t *np_out)
 {
-    for (uint32_t k = 0; k < np; k++) {
-        ws->ustart[k] = ws->pos[k];
-        ws->uend[k] = ws->pos[k] + 1;
-        ws->order[k] = k;
-    }
-    memset(ws->picked, 0, np);
-    const int rc = fill_units(s, ws, np, cap);
+    uint32_t m;
+    const int rc = fill(path, s, ws, P, nP, k, NULL, NULL, &m);
     if (rc != FM_OK)
         return rc;
-    uint32_t m = 0;
-    for (uint32_t k = 0; k < np; k++) {
-        ws->pos[m] = ws->ustart[k];
-        m += ws->picked[k];
-    }
+    memmove(ws->pos, P, m * sizeof(uint32_t));
     *np_out = m;
     return FM_OK;
 }
 
+/* Token units, Bernoulli, more picks than max_predictions: the picked positions become the
+ * units of fill(picked, cap); ws->pos is rewritten with the survivors. */
+static int trim_tokens(int path, const fm_seq *s, int64_t cap, uint32_t np, const fm_ws *ws,
+                       uint32_t *np_out)
+{
+    memcpy(ws->ustart, ws->pos, np * sizeof(uint32_t));
+    return fill_tokens(path, s, ws, ws->ustart, np, cap, np_out);
+}
+
+/* ws->picked cleared for units [0, U) and up to the next multiple of 64 (expand_units reads
+ * whole groups of 64). */
+static void clear_picked(const fm_ws *ws, uint32_t U) { memset(ws->picked, 0, (U + 63) & ~63u); }
+
 /* Bernoulli with more picked tokens than max_predictions: the picked units 0..U-1 are
  * un-picked and fill(picked units, cap) chooses among them (marks ws->picked). */
-static int cap_units(const fm_seq *s, int64_t cap, uint32_t U, const fm_ws *ws)
+static int cap_units(int path, const fm_seq *s, int64_t cap, uint32_t U, const fm_ws *ws)
 {
-    memset(ws->picked, 0, U);
+    clear_picked(ws, U);
     for (uint32_t u = 0; u < U; u++)
         ws->order[u] = u;
-    return fill_units(s, ws, U, cap);
+    uint32_t steps;
+    return fill(path, s, ws, ws->order, U, cap, ws->ustart, ws->uend, &steps);
 }
 
 /* The span length drawn from x: the smallest l with x < cdf[l] (cdf ends at 2^32). */
@@ -317,19 +380,22 @@ static uint32_t span_length(const fm_config *cfg, uint32_t x)
 }
 
 /* Span selection of section 7 over units 0..U-1 (U >= 1), budget k. */
-static int select_span(const fm_config *cfg, const fm_seq *s, const fm_ws *ws, uint32_t U,
-                       int64_t k)
+static int select_span(int path, const fm_config *cfg, const fm_seq *s, const fm_ws *ws,
+                       uint32_t U, int64_t k)
 {
     const uint32_t *ustart = ws->ustart, *uend = ws->uend;
     uint8_t *picked = ws->picked;
     int64_t total = 0;
     uint32_t npicked = 0;
     const uint32_t attempts = 4 * U + 16; /* U < 2^30: no overflow */
+    /* about one attempt per 2-4 budget tokens; the first chunk covers half the budget */
+    const uint32_t half = (uint32_t)(k / 2 + 1);
+    fm_draws d = draws_open(path, s, FM_DOMAIN_SPAN, ws, attempts,
+                            half < row_blocks(U) ? half : row_blocks(U));
     for (uint32_t i = 0; i < attempts; i++) {
         if (total >= k || npicked == U)
             break;
-        uint32_t w[4];
-        seq_block(s, FM_DOMAIN_SPAN, i, w);
+        const uint32_t *w = draws_block(&d, i);
         const uint32_t l = span_length(cfg, w[0]);
         uint32_t a;
         const int rc = bounded(s, FM_DOMAIN_SPAN, i, U, w[1], &a);
@@ -352,38 +418,158 @@ static int select_span(const fm_config *cfg, const fm_seq *s, const fm_ws *ws, u
     return FM_OK;
 }
 
-/* Exact or span selection over all the units of a row (ws->ustart/uend, U of them); marks
- * ws->picked. (Bernoulli selection never needs every unit: see fm_kernel_impl.h.) */
-static int select_units(const fm_config *cfg, const fm_seq *s, uint32_t n, uint32_t U,
+/* Exact (word units) or span selection over all the units of a row (ws->ustart/uend, U of
+ * them); marks ws->picked. (Token units with exact selection take fill_tokens; Bernoulli
+ * selection never needs every unit: see fm_kernel_impl.h.) */
+static int select_units(int path, const fm_config *cfg, const fm_seq *s, uint32_t n, uint32_t U,
                         const fm_ws *ws)
 {
-    memset(ws->picked, 0, U);
+    clear_picked(ws, U);
     if (U == 0)
         return FM_OK; /* no candidates: nothing is picked */
     const int64_t k = budget(cfg, (int64_t)n);
     if (cfg->selection == FM_SELECT_EXACT) {
         for (uint32_t u = 0; u < U; u++)
             ws->order[u] = u;
-        return fill_units(s, ws, U, k);
+        uint32_t steps;
+        return fill(path, s, ws, ws->order, U, k, ws->ustart, ws->uend, &steps);
     }
-    return select_span(cfg, s, ws, U, k);
+    return select_span(path, cfg, s, ws, U, k);
 }
 
-/* Picked units (ws->picked) -> picked positions ws->pos, in order, with their unit start in
- * ws->dblk. */
-static uint32_t expand_units(const fm_ws *ws, uint32_t U)
+/* Picked units (ws->picked, cleared by clear_picked) -> picked positions ws->pos, in order,
+ * with their unit start in ws->dblk. The flags are read 64 at a time as a bit mask, so only
+ * the picked units are visited; with token units (tokens != 0) each is one position. */
+static uint32_t expand_units(const fm_ws *ws, uint32_t U, int tokens)
 {
     uint32_t np = 0;
-    for (uint32_t u = 0; u < U; u++) {
-        if (!ws->picked[u])
-            continue;
-        for (uint32_t j = ws->ustart[u]; j < ws->uend[u]; j++) {
-            ws->pos[np] = j;
-            ws->dblk[np] = ws->ustart[u];
-            np++;
+    for (uint32_t q = 0; q < (U + 63) / 64; q++) {
+        for (uint64_t m = fm_byte_bits(ws->picked + 64 * (size_t)q, 0); m != 0; m &= m - 1) {
+            const uint32_t u = 64 * q + fm_ctz64(m);
+            const uint32_t a = ws->ustart[u];
+            if (tokens) {
+                ws->pos[np] = a;
+                ws->dblk[np] = a;
+                np++;
+                continue;
+            }
+            for (uint32_t j = a; j < ws->uend[u]; j++) {
+                ws->pos[np] = j;
+                ws->dblk[np] = a;
+                np++;
+            }
         }
     }
     return np;
+}
+
+/*
+ * Units from class bytes (FM_CLASS_* per position, 64-padded with FM_CLASS_SPECIAL), 64
+ * positions at a time. A position is a candidate when not special; a candidate starts a unit
+ * when it follows a special (position -1 counts as one) or has f set: its own STARTS bit, or
+ * ALONE on the position before. Every other candidate continues the unit before it.
+ */
+typedef struct fm_groups {
+    uint64_t sp_in, alone_in; /* bit 63 of the last group's special and ALONE masks */
+} fm_groups;
+
+static inline void group_masks(const uint8_t *kind, fm_groups *g, uint64_t *starts,
+                               uint64_t *cont)
+{
+    uint64_t sp, st, alone;
+    fm_class_masks(kind, &sp, &st, &alone);
+    const uint64_t f = st | (alone << 1) | g->alone_in;
+    const uint64_t boundary = (sp << 1) | g->sp_in | f;
+    *starts = ~sp & boundary;
+    *cont = ~sp & ~boundary;
+    g->sp_in = sp >> 63;
+    g->alone_in = alone >> 63;
+}
+
+/* Token units: every candidate is a unit. The candidates come in long runs (only the special
+ * positions break them), so they are written a run at a time; uend only when asked for. */
+static uint32_t token_units(const uint8_t *kind, uint32_t n, uint32_t *ustart, uint32_t *uend)
+{
+    uint32_t U = 0;
+    for (uint32_t q = 0; q < (n + 63) / 64; q++) {
+        uint64_t m = ~fm_byte_bits(kind + 64 * (size_t)q, 0);
+        while (m != 0) {
+            const uint32_t a = fm_ctz64(m);
+            const uint64_t rest = ~(m >> a);
+            const uint32_t run = rest != 0 ? fm_ctz64(rest) : 64; /* candidates a .. a+run-1 */
+            const uint32_t j0 = 64 * q + a;
+            uint32_t *us = ustart + U;
+            for (uint32_t t = 0; t < run; t++)
+                us[t] = j0 + t;
+            if (uend != NULL) {
+                uint32_t *ue = uend + U;
+                for (uint32_t t = 0; t < run; t++)
+                    ue[t] = j0 + t + 1;
+            }
+            U += run;
+            m &= run + a < 64 ? ~(((uint64_t)1 << (run + a)) - 1) : 0;
+        }
+    }
+    return U;
+}
+
+/* All the units [ustart[u], uend[u]) of a row of n positions from its class bytes; a unit ends
+ * at a candidate whose next position does not continue it. Returns U. */
+static uint32_t units_of_kinds(const uint8_t *kind, uint32_t n, uint32_t *ustart,
+                               uint32_t *uend)
+{
+    const uint32_t ngroups = (n + 63) / 64;
+    fm_groups g = {1, 0};
+    uint64_t starts, cont;
+    group_masks(kind, &g, &starts, &cont);
+    uint32_t U = 0, V = 0;
+    for (uint32_t q = 0; q < ngroups; q++) {
+        uint64_t next_starts = 0, next_cont = 0;
+        if (q + 1 < ngroups)
+            group_masks(kind + 64 * (size_t)(q + 1), &g, &next_starts, &next_cont);
+        const uint64_t ends = (starts | cont) & ~((cont >> 1) | (next_cont << 63));
+        for (uint64_t m = starts; m != 0; m &= m - 1)
+            ustart[U++] = 64 * q + fm_ctz64(m);
+        for (uint64_t m = ends; m != 0; m &= m - 1)
+            uend[V++] = 64 * q + fm_ctz64(m) + 1;
+        starts = next_starts;
+        cont = next_cont;
+    }
+    return U;
+}
+
+/*
+ * The longest run of ids that are not special: [*lo, *lo + *len). Token units with exact or
+ * span selection need the special flag of every position; an id in this run (in real text
+ * almost every id) is known not to be special from two subtractions, which vectorise, and only
+ * the others are looked up. One pass over the set's bitset per batch.
+ */
+static void special_gap(const fm_config *cfg, int64_t *lo, int64_t *len)
+{
+    const int64_t V = cfg->vocab_size;
+    int64_t prev = -1, best_lo = 0, best_len = 0;
+    for (int64_t w = 0; 64 * w < V; w++) {
+        uint64_t m = 0; /* ids 64w .. 64w + 63 */
+        const int64_t nbytes = (V - 64 * w + 7) / 8 < 8 ? (V - 64 * w + 7) / 8 : 8;
+        for (int64_t i = 0; i < nbytes; i++)
+            m |= (uint64_t)cfg->special_bits[8 * w + i] << (8 * i);
+        for (; m != 0; m &= m - 1) {
+            const int64_t id = 64 * w + fm_ctz64(m);
+            if (id >= V)
+                break;
+            if (id - prev - 1 > best_len) {
+                best_len = id - prev - 1;
+                best_lo = prev + 1;
+            }
+            prev = id;
+        }
+    }
+    if (V - prev - 1 > best_len) {
+        best_len = V - prev - 1;
+        best_lo = prev + 1;
+    }
+    *lo = best_lo;
+    *len = best_len;
 }
 
 /* The r-th id of [0, vocab_size) that is not in the sorted, distinct list skip (section 8).
@@ -476,10 +662,6 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 /* =============================================================================================
  * 5. Element-type dependent kernels and entry points
  * ========================================================================================== */
-
-#define FM_WS_TOKENS 0
-#define FM_WS_FLAGS 1
-#define FM_WS_TABLE 2
 
 #define FM_T int64_t
 #define FM_UT uint64_t
