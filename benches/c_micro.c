@@ -76,6 +76,7 @@ static void run(bench *b, const fm_config *cfg_in, int path, int is32, int use_f
     uint8_t *classes = malloc((size_t)cfgv.vocab_size);
     if (fm_id_classes(&cfgv, classes) == FM_OK)
         cfgv.id_class = classes;
+    fm_special_gap(&cfgv, &cfgv.special_gap_lo, &cfgv.special_gap_len);
     fm_batch fb;
     memset(&fb, 0, sizeof fb);
     fb.rows = b->B;

@@ -106,6 +106,12 @@ typedef struct fm_config {
        special_bits and word_table; NULL: the kernels read those two instead. The kernels trust
        it to match them (fm_config_check_full checks that it does). */
     const uint8_t *id_class;
+    /* optional, for speed (token units with exact or span selection): no id in
+       [special_gap_lo, special_gap_lo + special_gap_len) is in S, as fm_special_gap() finds the
+       longest such run. Length 0: the kernels look every id up. fm_config_check checks that the
+       run lies in [0, vocab_size); fm_config_check_full that it holds no special id. */
+    int64_t special_gap_lo;
+    int64_t special_gap_len;
 } fm_config;
 
 /* Bits of an id's class byte: the id is in S; its word_table value (none: 0) is not
@@ -128,6 +134,12 @@ int fm_config_check_full(const fm_config *cfg);
 /* Fills out[0 .. vocab_size) with the class byte (FM_CLASS_* bits) of every id. FM_OK, or
  * FM_ERR_ARG when the configuration does not pass fm_config_check or out is NULL. */
 int fm_id_classes(const fm_config *cfg, uint8_t *out);
+
+/* The longest run of ids in [0, vocab_size) that holds no special id, for special_gap_lo /
+ * special_gap_len (the first such run when several are longest). Reads the special_bits of the
+ * whole vocabulary: meant to be called once, with fm_id_classes. FM_OK or FM_ERR_ARG (a
+ * configuration fm_config_check refuses, or a NULL output). */
+int fm_special_gap(const fm_config *cfg, int64_t *lo, int64_t *len);
 
 /* Bytes of workspace one thread needs to mask rows of up to `width` tokens (0 for a negative
  * width or one above 2^30). The workspace needs no particular alignment. */

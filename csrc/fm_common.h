@@ -84,6 +84,9 @@ void fm_i_gen_gather(int path, const fm_philox_base *b, const uint32_t *blocks, 
                      uint32_t *w0, uint32_t *w1);
 void fm_i_bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t,
                   uint64_t *bits);
+/* out[c] = 64q + i + add for each set bit i of bits[q], q < ngroups, in order; returns c. */
+uint32_t fm_i_bits_pos(int path, const uint64_t *bits, uint32_t ngroups, uint32_t add,
+                       uint32_t *out);
 
 /* =============================================================================================
  * 2. The random stream of one sequence

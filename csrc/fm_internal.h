@@ -39,6 +39,9 @@ void fm__gen_gather(int path, const uint32_t key[2], uint32_t c1, uint32_t c2, u
                     const uint32_t *blocks, uint32_t n, uint32_t *w0, uint32_t *w1);
 /* bits[q] bit i = words[64q + i] < t, for q < ngroups. */
 void fm__bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t, uint64_t *bits);
+/* out[c] = 64q + i + add for each set bit i of bits[q], q < ngroups, in order; returns c. */
+uint32_t fm__bits_pos(int path, const uint64_t *bits, uint32_t ngroups, uint32_t add,
+                      uint32_t *out);
 
 /* The r-th id of [0, vocab) not in the sorted list skip (binary search form). */
 int64_t fm__allowed_id(const int64_t *skip, int64_t n_skip, int64_t r);

@@ -213,7 +213,7 @@ static FM_NOINLINE uint32_t FM_FN(pick_words_bernoulli)(const fm_config *cfg, co
 
 /*
  * Token units: the special flag of every position into kind[] (64-padded with specials). An id
- * in [lo, lo + len) (special_gap) is not special; d = y - lo is in [0, len) exactly when the
+ * in [lo, lo + len) (fm_config.special_gap_*) is not special; d = y - lo is in [0, len) exactly when the
  * top bits of d and of ~(d - len) are both clear (ids and the gap are below 2^31, so neither
  * difference wraps): gap_flags marks the others with that test, which has no comparison and
  * vectorises (it is built per instruction set below), and only they are looked up.
@@ -234,7 +234,7 @@ static FM_ALWAYS_INLINE void FM_FN(token_kinds)(const fm_config *cfg, const FM_T
                                                 FM_FN(gap_flags_fn) gap_flags)
 {
     uint8_t *kind = ws->kind;
-    gap_flags(row, n, ws->gap_lo, ws->gap_len, kind);
+    gap_flags(row, n, cfg->special_gap_lo, cfg->special_gap_len, kind);
     for (uint32_t j = n; j % 64 != 0; j++)
         kind[j] = 0;
     for (uint32_t q = 0; q < (n + 63) / 64; q++) {
@@ -252,8 +252,8 @@ static FM_ALWAYS_INLINE void FM_FN(token_kinds)(const fm_config *cfg, const FM_T
 
 /* All the units of a row (exact and span selection) into ws->ustart / ws->uend, through the
  * class bytes; with token units and want_end == 0 only ws->ustart. Returns U. */
-static FM_NOINLINE uint32_t FM_FN(all_units)(const fm_config *cfg, const FM_T *row, uint32_t n,
-                                             const uint8_t *sm, const uint8_t *wsf,
+static FM_NOINLINE uint32_t FM_FN(all_units)(int path, const fm_config *cfg, const FM_T *row,
+                                             uint32_t n, const uint8_t *sm, const uint8_t *wsf,
                                              const fm_ws *ws, int want_end,
                                              FM_FN(gap_flags_fn) gap_flags)
 {
@@ -265,7 +265,7 @@ static FM_NOINLINE uint32_t FM_FN(all_units)(const fm_config *cfg, const FM_T *r
         FM_FN(row_kinds)(cfg, row, n, sm, wsf, 1, ws->kind);
     else
         FM_FN(row_kinds)(cfg, row, n, sm, wsf, 0, ws->kind);
-    return units_of_kinds(ws->kind, n, ws->ustart, ws->uend);
+    return units_of_kinds(path, ws, n);
 }
 
 /*
@@ -309,7 +309,7 @@ static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, cons
     } else { /* exact or span: every unit of the row */
         const int tokens = cfg->units == FM_UNITS_TOKENS;
         const int fill_positions = tokens && cfg->selection == FM_SELECT_EXACT;
-        const uint32_t U = FM_FN(all_units)(cfg, row, n, sm, wsf, ws, !fill_positions, gap_flags);
+        const uint32_t U = FM_FN(all_units)(path, cfg, row, n, sm, wsf, ws, !fill_positions, gap_flags);
         if (fill_positions) {
             /* one token per unit: fill() shuffles the candidate positions themselves */
             rc = fill_tokens(path, s, ws, ws->ustart, U, budget(cfg, (int64_t)n), &np);
@@ -466,9 +466,6 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
         return FM_ERR_WORKSPACE;
     fm_ws ws;
     ws_layout(L, workspace, &ws);
-    ws.gap_lo = ws.gap_len = 0;
-    if (cfg->units == FM_UNITS_TOKENS && cfg->selection != FM_SELECT_BERNOULLI)
-        special_gap(cfg, &ws.gap_lo, &ws.gap_len);
 
     const FM_T pad = (FM_T)cfg->pad_id;
     const FM_T ignore = (FM_T)cfg->ignore_index;

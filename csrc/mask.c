@@ -4,8 +4,9 @@
  * refer to it.
  *
  * Layout of this file (the random stream is in stream.c, padding in pad.c, word starts from
- * word ids, spans and the vocabulary table in words.c):
- *   3. configuration check, workspace
+ * word ids, spans and the vocabulary table in words.c, the configuration checks and the
+ * per-vocabulary tables in config.c):
+ *   3. workspace
  *   4. selection (section 7) and replacement draws (section 8) on positions and unit tables
  *   5. the element-type dependent kernels (fm_kernel_impl.h) and entry points
  *
@@ -33,112 +34,8 @@
 #include "philox.h"
 
 /* =============================================================================================
- * 3. Configuration, workspace
+ * 3. Workspace
  * ========================================================================================== */
-
-int fm_config_check(const fm_config *cfg)
-{
-    if (cfg == NULL)
-        return FM_ERR_ARG;
-    if (cfg->selection != FM_SELECT_BERNOULLI && cfg->selection != FM_SELECT_EXACT &&
-        cfg->selection != FM_SELECT_SPAN)
-        return FM_ERR_ARG;
-    if (cfg->units != FM_UNITS_TOKENS && cfg->units != FM_UNITS_WORDS)
-        return FM_ERR_ARG;
-    if (cfg->action_per_unit != 0 && cfg->action_per_unit != 1)
-        return FM_ERR_ARG;
-    if (cfg->t_select > FM_TWO32 || cfg->t_mask > FM_TWO32 || cfg->t_random > FM_TWO32 ||
-        cfg->t_mask + cfg->t_random > FM_TWO32)
-        return FM_ERR_ARG;
-    /* the budget is rint(n * p): p must be a probability (this also rejects NaN) */
-    if (!(cfg->probability >= 0.0 && cfg->probability <= 1.0))
-        return FM_ERR_ARG;
-    if (cfg->vocab_size < 1 || cfg->vocab_size > FM_MAX_VOCAB)
-        return FM_ERR_ARG;
-    if (cfg->mask_id < 0 || cfg->mask_id >= cfg->vocab_size || cfg->pad_id < 0 ||
-        cfg->pad_id >= cfg->vocab_size)
-        return FM_ERR_ARG;
-    if (cfg->special_bits == NULL)
-        return FM_ERR_ARG;
-    /* random_skip: sorted, distinct, in [0, vocab_size); R = vocab_size - n_random_skip >= 1 */
-    if (cfg->n_random_skip < 0 || cfg->n_random_skip > cfg->vocab_size)
-        return FM_ERR_ARG;
-    if (cfg->n_random_skip > 0 && cfg->random_skip == NULL)
-        return FM_ERR_ARG;
-    for (int64_t i = 0; i < cfg->n_random_skip; i++) {
-        const int64_t v = cfg->random_skip[i];
-        if (v < 0 || v >= cfg->vocab_size)
-            return FM_ERR_ARG;
-        if (i > 0 && v <= cfg->random_skip[i - 1])
-            return FM_ERR_ARG;
-    }
-    if (cfg->random_cum != NULL) { /* unigram: R is the total weight, nothing skipped */
-        if (cfg->n_random_skip != 0 || cfg->random_range == 0 ||
-            cfg->random_cum[cfg->vocab_size - 1] != cfg->random_range)
-            return FM_ERR_ARG;
-    } else if (cfg->random_range == 0 ||
-               (int64_t)cfg->random_range != cfg->vocab_size - cfg->n_random_skip) {
-        return FM_ERR_ARG;
-    }
-    /* span lengths: a cdf on the 2^32 scale, non-decreasing, ending at 2^32 */
-    if (cfg->selection == FM_SELECT_SPAN) {
-        if (cfg->span_cdf == NULL || cfg->n_span_lengths < 1)
-            return FM_ERR_ARG;
-        for (int32_t l = 0; l < cfg->n_span_lengths; l++) {
-            if (cfg->span_cdf[l] > FM_TWO32)
-                return FM_ERR_ARG;
-            if (l > 0 && cfg->span_cdf[l] < cfg->span_cdf[l - 1])
-                return FM_ERR_ARG;
-        }
-        if (cfg->span_cdf[cfg->n_span_lengths - 1] != FM_TWO32)
-            return FM_ERR_ARG;
-    }
-    return FM_OK;
-}
-
-/* The class byte of id i (fm_id_classes). */
-static uint8_t id_class_of(const fm_config *cfg, int64_t i)
-{
-    const unsigned special = fm_special_bit(cfg->special_bits, (uint64_t)i);
-    const unsigned word = cfg->word_table != NULL ? cfg->word_table[i] : 0u;
-    return (uint8_t)(special * FM_CLASS_SPECIAL | (word >= 1) * FM_CLASS_STARTS |
-                     (word == FM_WORD_STANDS_ALONE) * FM_CLASS_ALONE);
-}
-
-int fm_id_classes(const fm_config *cfg, uint8_t *out)
-{
-    const int rc = fm_config_check(cfg);
-    if (rc != FM_OK || out == NULL)
-        return rc != FM_OK ? rc : FM_ERR_ARG;
-    for (int64_t i = 0; i < cfg->vocab_size; i++)
-        out[i] = id_class_of(cfg, i);
-    return FM_OK;
-}
-
-int fm_config_check_full(const fm_config *cfg)
-{
-    const int rc = fm_config_check(cfg);
-    if (rc != FM_OK)
-        return rc;
-    for (int64_t i = 0; cfg->word_table != NULL && i < cfg->vocab_size; i++)
-        if (cfg->word_table[i] > FM_WORD_STANDS_ALONE)
-            return FM_ERR_ARG;
-    for (int64_t i = 0; cfg->id_class != NULL && i < cfg->vocab_size; i++)
-        if (cfg->id_class[i] != id_class_of(cfg, i))
-            return FM_ERR_ARG;
-    if (cfg->random_cum == NULL)
-        return FM_OK;
-    uint32_t prev = 0;
-    for (int64_t i = 0; i < cfg->vocab_size; i++) {
-        const uint32_t c = cfg->random_cum[i];
-        if (c < prev)
-            return FM_ERR_ARG;
-        if (c != prev && fm_special_bit(cfg->special_bits, (uint64_t)i))
-            return FM_ERR_ARG; /* a special id must never be drawn */
-        prev = c;
-    }
-    return FM_OK;
-}
 
 /* Per-thread scratch for one row of up to `width` tokens. */
 typedef struct fm_ws {
@@ -152,8 +49,7 @@ typedef struct fm_ws {
     int32_t *rep;     /* new id of pos[k], -1 when it keeps its id */
     uint8_t *picked;  /* per unit */
     uint8_t *kind;    /* per position: FM_CLASS_* bits of the word walk, 64-padded */
-    int64_t gap_lo;   /* ids in [gap_lo, gap_lo + gap_len) are not special (special_gap) */
-    int64_t gap_len;
+    uint64_t *masks;  /* two masks per 64 positions (units_of_kinds: starts, then ends) */
 } fm_ws;
 
 #define FM_ALIGN 64u
@@ -165,21 +61,22 @@ static size_t ws_layout(int64_t width, void *base, fm_ws *ws)
 {
     const size_t L = (size_t)width;
     const uint32_t blocks = fm_round_blocks((uint32_t)((L + 3) / 4));
-    const size_t sizes[10] = {
+    const size_t sizes[11] = {
         4 * (size_t)blocks * sizeof(uint32_t), /* words */
         (size_t)blocks / 16 * sizeof(uint64_t), /* bits: one per 16 blocks = 64 words */
         L * sizeof(uint32_t),                  /* ustart */
         L * sizeof(uint32_t),                  /* uend */
         L * sizeof(uint32_t),                  /* order */
-        L * sizeof(uint32_t),                  /* pos */
-        L * sizeof(uint32_t),                  /* dblk */
+        (L + 4) * sizeof(uint32_t),            /* pos (expand_units writes 3 past the end) */
+        (L + 4) * sizeof(uint32_t),            /* dblk */
         L * sizeof(int32_t),                   /* rep */
         (size_t)blocks * 4,                    /* picked: whole groups of 64 units */
         (size_t)blocks * 4,                    /* kind: whole groups of 64 positions */
+        (size_t)blocks / 8 * sizeof(uint64_t), /* masks: two per 64 positions */
     };
-    size_t off[10];
+    size_t off[11];
     size_t total = 0;
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 11; i++) {
         off[i] = total;
         total += align_up(sizes[i]);
     }
@@ -196,6 +93,7 @@ static size_t ws_layout(int64_t width, void *base, fm_ws *ws)
         ws->rep = (int32_t *)(void *)(p + off[7]);
         ws->picked = (uint8_t *)(void *)(p + off[8]);
         ws->kind = (uint8_t *)(void *)(p + off[9]);
+        ws->masks = (uint64_t *)(void *)(p + off[10]);
     }
     return total + FM_ALIGN; /* room to align the caller's pointer */
 }
@@ -370,7 +268,8 @@ static int cap_units(int path, const fm_seq *s, int64_t cap, uint32_t U, const f
     return fill(path, s, ws, ws->order, U, cap, ws->ustart, ws->uend, &steps);
 }
 
-/* The span length drawn from x: the smallest l with x < cdf[l] (cdf ends at 2^32). */
+/* The span length drawn from x: the smallest l with x < cdf[l] (cdf ends at 2^32). (A
+ * branch-free binary search was measured slower: the lengths are short.) */
 static uint32_t span_length(const fm_config *cfg, uint32_t x)
 {
     uint32_t l = 0;
@@ -453,11 +352,16 @@ static uint32_t expand_units(const fm_ws *ws, uint32_t U, int tokens)
                 np++;
                 continue;
             }
-            for (uint32_t j = a; j < ws->uend[u]; j++) {
-                ws->pos[np] = j;
-                ws->dblk[np] = a;
-                np++;
+            /* four positions at a time (the tables have room past the end): a unit is
+             * rarely longer, so this loop runs once and its branch is predicted */
+            const uint32_t len = ws->uend[u] - a;
+            for (uint32_t t = 0; t < len; t += 4) {
+                for (uint32_t c = 0; c < 4; c++) {
+                    ws->pos[np + t + c] = a + t + c;
+                    ws->dblk[np + t + c] = a;
+                }
             }
+            np += len;
         }
     }
     return np;
@@ -514,62 +418,25 @@ static uint32_t token_units(const uint8_t *kind, uint32_t n, uint32_t *ustart, u
 }
 
 /* All the units [ustart[u], uend[u]) of a row of n positions from its class bytes; a unit ends
- * at a candidate whose next position does not continue it. Returns U. */
-static uint32_t units_of_kinds(const uint8_t *kind, uint32_t n, uint32_t *ustart,
-                               uint32_t *uend)
+ * at a candidate whose next position does not continue it. The masks of unit starts and ends
+ * go to ws->masks, their positions to the tables through bits_pos. Returns U. */
+static uint32_t units_of_kinds(int path, const fm_ws *ws, uint32_t n)
 {
     const uint32_t ngroups = (n + 63) / 64;
+    uint64_t *starts = ws->masks, *ends = ws->masks + ngroups;
     fm_groups g = {1, 0};
-    uint64_t starts, cont;
-    group_masks(kind, &g, &starts, &cont);
-    uint32_t U = 0, V = 0;
+    uint64_t cont;
+    group_masks(ws->kind, &g, &starts[0], &cont);
     for (uint32_t q = 0; q < ngroups; q++) {
-        uint64_t next_starts = 0, next_cont = 0;
+        uint64_t next_cont = 0;
         if (q + 1 < ngroups)
-            group_masks(kind + 64 * (size_t)(q + 1), &g, &next_starts, &next_cont);
-        const uint64_t ends = (starts | cont) & ~((cont >> 1) | (next_cont << 63));
-        for (uint64_t m = starts; m != 0; m &= m - 1)
-            ustart[U++] = 64 * q + fm_ctz64(m);
-        for (uint64_t m = ends; m != 0; m &= m - 1)
-            uend[V++] = 64 * q + fm_ctz64(m) + 1;
-        starts = next_starts;
+            group_masks(ws->kind + 64 * (size_t)(q + 1), &g, &starts[q + 1], &next_cont);
+        ends[q] = (starts[q] | cont) & ~((cont >> 1) | (next_cont << 63));
         cont = next_cont;
     }
+    const uint32_t U = fm_i_bits_pos(path, starts, ngroups, 0, ws->ustart);
+    fm_i_bits_pos(path, ends, ngroups, 1, ws->uend);
     return U;
-}
-
-/*
- * The longest run of ids that are not special: [*lo, *lo + *len). Token units with exact or
- * span selection need the special flag of every position; an id in this run (in real text
- * almost every id) is known not to be special from two subtractions, which vectorise, and only
- * the others are looked up. One pass over the set's bitset per batch.
- */
-static void special_gap(const fm_config *cfg, int64_t *lo, int64_t *len)
-{
-    const int64_t V = cfg->vocab_size;
-    int64_t prev = -1, best_lo = 0, best_len = 0;
-    for (int64_t w = 0; 64 * w < V; w++) {
-        uint64_t m = 0; /* ids 64w .. 64w + 63 */
-        const int64_t nbytes = (V - 64 * w + 7) / 8 < 8 ? (V - 64 * w + 7) / 8 : 8;
-        for (int64_t i = 0; i < nbytes; i++)
-            m |= (uint64_t)cfg->special_bits[8 * w + i] << (8 * i);
-        for (; m != 0; m &= m - 1) {
-            const int64_t id = 64 * w + fm_ctz64(m);
-            if (id >= V)
-                break;
-            if (id - prev - 1 > best_len) {
-                best_len = id - prev - 1;
-                best_lo = prev + 1;
-            }
-            prev = id;
-        }
-    }
-    if (V - prev - 1 > best_len) {
-        best_len = V - prev - 1;
-        best_lo = prev + 1;
-    }
-    *lo = best_lo;
-    *len = best_len;
 }
 
 /* The r-th id of [0, vocab_size) that is not in the sorted, distinct list skip (section 8).

@@ -25,7 +25,8 @@
  *   gen_gather  blocks[0..n) in any order; words 0 and 1 stored apart (w0[i], w1[i]).
  *               Writes exactly n entries of each.
  *
- * and a comparison helper, bits_lt: bit i of bits[i / 64] = (words[i] < t) for 64-word groups.
+ * and two bit-mask helpers: bits_lt, bit i of bits[i / 64] = (words[i] < t) for 64-word groups;
+ * bits_pos, the positions of the set bits of such masks in order.
  */
 #ifndef FASTMASK_PHILOX_H
 #define FASTMASK_PHILOX_H
@@ -72,6 +73,8 @@
 /* functions compiled for one instruction set, called only after checking the CPU */
 #define FM_TARGET_AVX2 __attribute__((target("avx2")))
 #define FM_TARGET_AVX512 __attribute__((target("avx512f")))
+/* every AVX-512 CPU has POPCNT; the AVX-512 path asks for both */
+#define FM_TARGET_AVX512_POPCNT __attribute__((target("avx512f,popcnt")))
 #else
 #define FM_HAVE_X86 0
 #endif

@@ -6,6 +6,7 @@
 #ifndef FASTMASK_PHILOX_PORTABLE_H
 #define FASTMASK_PHILOX_PORTABLE_H
 
+#include "fm_common.h" /* fm_ctz64 */
 #include "philox.h"
 
 static void fm_gen_seq_scalar(const fm_philox_base *b, uint32_t first, uint32_t nblocks,
@@ -37,6 +38,17 @@ static void fm_bits_lt_scalar(const uint32_t *words, uint32_t ngroups, uint32_t 
             m |= (uint64_t)(w[i] < t) << i;
         bits[q] = m;
     }
+}
+
+/* Positions of the set bits: out[c] = 64q + i + add for bit i of bits[q], in order. */
+static uint32_t fm_bits_pos_scalar(const uint64_t *bits, uint32_t ngroups, uint32_t add,
+                                   uint32_t *out)
+{
+    uint32_t c = 0;
+    for (uint32_t q = 0; q < ngroups; q++)
+        for (uint64_t m = bits[q]; m != 0; m &= m - 1)
+            out[c++] = 64 * q + fm_ctz64(m) + add;
+    return c;
 }
 
 /* ---- portable structure-of-arrays --------------------------------------------------------- */

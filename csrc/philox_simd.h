@@ -278,6 +278,32 @@ static FM_TARGET_AVX512 FM_NOINLINE void fm_bits_lt_avx512(const uint32_t *words
     }
 }
 
+/* fm_bits_pos_scalar with 16 bits at a time: the lane numbers of the set bits, compressed in
+ * a register and stored with a mask (vpcompressd to memory is slow on some cores). */
+static FM_TARGET_AVX512_POPCNT FM_NOINLINE uint32_t fm_bits_pos_avx512(const uint64_t *bits,
+                                                                       uint32_t ngroups,
+                                                                       uint32_t add,
+                                                                       uint32_t *out)
+{
+    const __m512i step = _mm512_set1_epi32(16);
+    __m512i idx = _mm512_add_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_set1_epi32((int)add));
+    uint32_t c = 0;
+    for (uint32_t q = 0; q < ngroups; q++) {
+        const uint64_t m = bits[q];
+        for (int h = 0; h < 4; h++) {
+            const __mmask16 k = (__mmask16)(m >> (16 * h));
+            const uint32_t cnt = (uint32_t)__builtin_popcount((unsigned)k);
+            _mm512_mask_storeu_epi32(out + c, (__mmask16)((1u << cnt) - 1u),
+                                     _mm512_maskz_compress_epi32(k, idx));
+            c += cnt;
+            idx = _mm512_add_epi32(idx, step);
+        }
+    }
+    return c;
+}
+
 #endif /* FM_HAVE_X86 */
 
 #endif /* FASTMASK_PHILOX_SIMD_H */

@@ -25,14 +25,19 @@ typedef struct fm_isa_ops {
     void (*gen_gather)(const fm_philox_base *b, const uint32_t *blocks, uint32_t n, uint32_t *w0,
                        uint32_t *w1);
     void (*bits_lt)(const uint32_t *words, uint32_t ngroups, uint32_t t, uint64_t *bits);
+    uint32_t (*bits_pos)(const uint64_t *bits, uint32_t ngroups, uint32_t add, uint32_t *out);
 } fm_isa_ops;
 
 static const fm_isa_ops OPS[FM_ISA_COUNT] = {
-    [FM_ISA_SCALAR] = {fm_gen_seq_scalar, fm_gen_gather_scalar, fm_bits_lt_scalar},
-    [FM_ISA_GENERIC] = {fm_gen_seq_generic, fm_gen_gather_generic, fm_bits_lt_scalar},
+    [FM_ISA_SCALAR] = {fm_gen_seq_scalar, fm_gen_gather_scalar, fm_bits_lt_scalar,
+                       fm_bits_pos_scalar},
+    [FM_ISA_GENERIC] = {fm_gen_seq_generic, fm_gen_gather_generic, fm_bits_lt_scalar,
+                        fm_bits_pos_scalar},
 #if FM_HAVE_X86
-    [FM_ISA_AVX2] = {fm_gen_seq_avx2, fm_gen_gather_avx2, fm_bits_lt_avx2},
-    [FM_ISA_AVX512] = {fm_gen_seq_avx512, fm_gen_gather_avx512, fm_bits_lt_avx512},
+    /* AVX2 has no compress: its bits_pos is the scalar loop */
+    [FM_ISA_AVX2] = {fm_gen_seq_avx2, fm_gen_gather_avx2, fm_bits_lt_avx2, fm_bits_pos_scalar},
+    [FM_ISA_AVX512] = {fm_gen_seq_avx512, fm_gen_gather_avx512, fm_bits_lt_avx512,
+                       fm_bits_pos_avx512},
 #endif
 };
 
@@ -54,7 +59,7 @@ int fm_i_path_available(int path)
     case FM_ISA_AVX2:
         return __builtin_cpu_supports("avx2") ? 1 : 0;
     case FM_ISA_AVX512:
-        return __builtin_cpu_supports("avx512f") ? 1 : 0;
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt") ? 1 : 0;
 #endif
     default:
         return 0;
@@ -125,6 +130,12 @@ void fm_i_bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t,
                   uint64_t *bits)
 {
     ops(path)->bits_lt(words, ngroups, t, bits);
+}
+
+uint32_t fm_i_bits_pos(int path, const uint64_t *bits, uint32_t ngroups, uint32_t add,
+                       uint32_t *out)
+{
+    return ops(path)->bits_pos(bits, ngroups, add, out);
 }
 
 /* The rejection branch of bounded(): walks the 1024 retry words of (domain, block). */
@@ -211,4 +222,11 @@ void fm__gen_gather(int path, const uint32_t key[2], uint32_t c1, uint32_t c2, u
 void fm__bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t, uint64_t *bits)
 {
     fm_i_bits_lt(fm_i_path_available(path) ? path : FM_ISA_SCALAR, words, ngroups, t, bits);
+}
+
+uint32_t fm__bits_pos(int path, const uint64_t *bits, uint32_t ngroups, uint32_t add,
+                      uint32_t *out)
+{
+    return fm_i_bits_pos(fm_i_path_available(path) ? path : FM_ISA_SCALAR, bits, ngroups, add,
+                         out);
 }

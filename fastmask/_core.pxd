@@ -46,6 +46,8 @@ cdef extern from "fastmask.h" nogil:
         const uint8_t *word_table
         const uint32_t *random_cum
         const uint8_t *id_class
+        int64_t special_gap_lo
+        int64_t special_gap_len
 
     ctypedef struct fm_batch:
         int64_t rows
@@ -66,6 +68,7 @@ cdef extern from "fastmask.h" nogil:
     int fm_config_check(const fm_config *cfg)
     int fm_config_check_full(const fm_config *cfg)
     int fm_id_classes(const fm_config *cfg, uint8_t *out)
+    int fm_special_gap(const fm_config *cfg, int64_t *lo, int64_t *len)
     size_t fm_workspace_bytes(int64_t width)
     int fm_mask_batch_i64(const fm_config *cfg, const fm_batch *batch, int64_t row_begin,
                           int64_t row_end, int64_t *ids, int64_t *labels, int64_t *attention,

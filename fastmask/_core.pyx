@@ -86,6 +86,8 @@ cdef class CoreConfig:
         if fm_id_classes(c, &classes_v[0]) == FM_OK:
             c.id_class = &classes_v[0]
         self._owned += (classes,)
+        # ids known not to be special without a lookup (token units, exact / span)
+        fm_special_gap(c, &c.special_gap_lo, &c.special_gap_len)
         if fm_config_check_full(c) != FM_OK:
             raise ValueError("the C core rejected this configuration")
 

@@ -949,6 +949,8 @@ FZ_NO_COV static void run_kernel(int path, int is32, const setup *st, const tbat
             classes = fz_alloc((size_t)cf.vocab_size, 0);
             FZ_CHECK(fm_id_classes(&cf, classes) == FM_OK, "fm_id_classes");
             cf.id_class = classes;
+            FZ_CHECK(fm_special_gap(&cf, &cf.special_gap_lo, &cf.special_gap_len) == FM_OK,
+                     "fm_special_gap");
         }
         values = fz_alloc(cells * sizeof(int64_t) + 8, 0);
         offsets = fz_alloc((size_t)(B + 1) * sizeof(int64_t), 0);

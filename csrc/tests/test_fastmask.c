@@ -174,6 +174,46 @@ static void test_generators(void)
     free(blocks);
 }
 
+/* bits_pos on every path against a bit-by-bit scan: masks of every density (all clear, all
+ * set, sparse, dense), and no write past the positions it reports. */
+static void test_bits_pos(void)
+{
+    rng r = {12};
+    uint64_t bits[16];
+    uint32_t want[16 * 64], got[16 * 64 + 8];
+    for (int it = 0; it < 2000; it++) {
+        const uint32_t ngroups = (uint32_t)rint_below(&r, 17);
+        const uint32_t add = it % 3 == 0 ? 0u : (uint32_t)rint_below(&r, 5);
+        const int density = it % 6; /* 0: none, 1: all, 2-5: and-ed / or-ed random words */
+        for (uint32_t q = 0; q < ngroups; q++) {
+            const uint64_t a = rnext(&r), b = rnext(&r), c = rnext(&r);
+            bits[q] = density == 0   ? 0
+                      : density == 1 ? ~(uint64_t)0
+                      : density == 2 ? a & b & c
+                      : density == 3 ? a
+                      : density == 4 ? a | b | c
+                                     : ~(a & b) & ((uint64_t)1 << (c & 63));
+        }
+        uint32_t nw = 0;
+        for (uint32_t q = 0; q < ngroups; q++)
+            for (uint32_t i = 0; i < 64; i++)
+                if ((bits[q] >> i) & 1)
+                    want[nw++] = 64 * q + i + add;
+        for (int path = 0; path < FM_PATH_COUNT; path++) {
+            if (!fm__path_available(path))
+                continue;
+            for (size_t i = 0; i < sizeof got / sizeof got[0]; i++)
+                got[i] = 0xDEADBEEFu;
+            const uint32_t ng = fm__bits_pos(path, bits, ngroups, add, got);
+            CHECK(ng == nw && memcmp(want, got, nw * sizeof(uint32_t)) == 0,
+                  "bits_pos path %s differs (%u groups, density %d)", fm__path_name(path),
+                  ngroups, density);
+            CHECK(got[nw] == 0xDEADBEEFu, "bits_pos path %s writes past its positions",
+                  fm__path_name(path));
+        }
+    }
+}
+
 /* ---- 3. bounded draws ------------------------------------------------------------------- */
 
 /* Section 4, literally, with retry words from fm_stream_block. Returns 0 or -1 (exhausted). */
@@ -738,6 +778,8 @@ static int kernel_once(const fm_config *c, const tbatch *b, const tpadded *p, in
         classes = xmalloc((size_t)c->vocab_size);
         CHECK(fm_id_classes(c, classes) == FM_OK, "fm_id_classes");
         cf.id_class = classes;
+        CHECK(fm_special_gap(c, &cf.special_gap_lo, &cf.special_gap_len) == FM_OK,
+              "fm_special_gap");
     }
     fm_batch fb;
     memset(&fb, 0, sizeof fb);
@@ -1378,6 +1420,72 @@ static void test_class_table_and_ragged(void)
     free(wt);
     free(cls);
     tcfg_free(&t);
+}
+
+/* fm_special_gap against a brute-force search for the first longest run of non-special ids
+ * (random sets, none, all, and a set at both ends), and the checks of the gap fields:
+ * fm_config_check refuses a run outside [0, vocab_size), fm_config_check_full one that holds
+ * a special id. */
+static void test_special_gap(void)
+{
+    rng r = {21};
+    for (int it = 0; it < 400; it++) {
+        tcfg t;
+        tcfg_random(&r, &t);
+        fm_config c = t.c;
+        const int64_t V = c.vocab_size;
+        uint8_t *bits = xmalloc((size_t)(V + 7) / 8);
+        const int kind = it % 4; /* 0: the random set, 1: none, 2: all, 3: ends + a middle */
+        for (int64_t i = 0; i < (V + 7) / 8; i++)
+            bits[i] = kind == 0 ? t.bits[i] : kind == 2 ? 0xFF : 0;
+        if (kind == 3) {
+            bits[0] |= 1;
+            bits[(V - 1) >> 3] |= (uint8_t)(1u << ((V - 1) & 7));
+            bits[(V / 3) >> 3] |= (uint8_t)(1u << ((V / 3) & 7));
+        }
+        c.special_bits = bits;
+        int64_t want_lo = 0, want_len = 0, run = 0;
+        for (int64_t i = 0; i <= V; i++) {
+            if (i < V && !((bits[i >> 3] >> (i & 7)) & 1)) {
+                run++;
+                continue;
+            }
+            if (run > want_len) {
+                want_len = run;
+                want_lo = i - run;
+            }
+            run = 0;
+        }
+        int64_t lo = -1, len = -1;
+        if (fm_config_check(&c) != FM_OK) { /* e.g. all special: a mask id must still exist */
+            CHECK(fm_special_gap(&c, &lo, &len) == fm_config_check(&c), "gap of a bad config");
+            free(bits);
+            tcfg_free(&t);
+            continue;
+        }
+        CHECK(fm_special_gap(&c, &lo, &len) == FM_OK && lo == want_lo && len == want_len,
+              "special gap (kind %d, V %lld): got [%lld, +%lld), want [%lld, +%lld)", kind,
+              (long long)V, (long long)lo, (long long)len, (long long)want_lo,
+              (long long)want_len);
+        c.special_gap_lo = lo;
+        c.special_gap_len = len;
+        CHECK(fm_config_check_full(&c) == FM_OK, "the found gap passes the full check");
+        if (len > 0 && lo > 0) {
+            c.special_gap_lo = lo - 1; /* now covers the special id before it */
+            CHECK(fm_config_check(&c) == FM_OK && fm_config_check_full(&c) == FM_ERR_ARG,
+                  "a gap holding a special id is refused by the full check only");
+        }
+        c.special_gap_lo = V - len + 1;
+        CHECK(fm_config_check(&c) == FM_ERR_ARG, "a gap past vocab_size is refused");
+        c.special_gap_lo = -1;
+        CHECK(fm_config_check(&c) == FM_ERR_ARG, "a negative gap start is refused");
+        c.special_gap_lo = 0;
+        c.special_gap_len = -1;
+        CHECK(fm_config_check(&c) == FM_ERR_ARG, "a negative gap length is refused");
+        CHECK(fm_special_gap(&c, NULL, &len) == FM_ERR_ARG, "fm_special_gap: NULL output");
+        free(bits);
+        tcfg_free(&t);
+    }
 }
 
 static void test_config_errors(void)
@@ -2239,10 +2347,12 @@ int main(void)
     test_kat();
     test_stream_layout();
     test_generators();
+    test_bits_pos();
     test_bounded();
     test_allowed_and_budget();
     test_config_errors();
     test_class_table_and_ragged();
+    test_special_gap();
     test_kernel_errors();
     test_pad();
     test_pad_cells_attention();
