@@ -8,7 +8,9 @@ interleaved rounds with the outputs of the last two calls of each case alive:
 * lists -> padded, masked arrays, against ``fastmask.pad`` of the same lists (the pad floor);
 * ragged values + offsets -> padded, masked arrays, against writing the three padded outputs
   (the copy floor);
-* whole-word masking (vocabulary table) of the lists, against token masking of the lists.
+* whole-word masking (vocabulary table) of the lists, against token masking of the lists;
+* exact selection (token units) and span selection (word units) of the lists, against token
+  masking of the lists (reported, without a target of their own).
 
 Prints the minimum and median of each case and the three ratios. Timings on a shared machine are
 noisy: compare the ratios, which come from one process, not the times across runs.
@@ -47,6 +49,9 @@ def main() -> None:
     opts = dict(special_ids=specials, seed=1, dtype=args.dtype)
     tokens = fastmask.Masker(V, 103, **opts)
     words = fastmask.Masker(V, 103, whole_word=True, word_table=table.tobytes(), **opts)
+    exact = fastmask.Masker(V, 103, selection="exact", **opts)
+    span = fastmask.Masker(V, 103, whole_word=True, word_table=table.tobytes(),
+                           selection="span", **opts)
     vals = values.astype(args.dtype)
     first = tokens(vals, offsets=offsets)
     outs = (first["input_ids"], first["labels"], first["attention_mask"])
@@ -63,6 +68,8 @@ def main() -> None:
         "ragged": lambda: tokens(vals, offsets=offsets),
         "copy floor": copy_floor,
         "words": lambda: words(lists),
+        "exact": lambda: exact(lists),
+        "span": lambda: span(lists),
     }
     times = {k: [] for k in cases}
     alive = []
@@ -86,6 +93,9 @@ def main() -> None:
                          ("words", "lists", 1.2)):
         print(f"  {a} / {b}: min {lo[a] / lo[b]:.2f}, median {mid[a] / mid[b]:.2f} "
               f"(target <= {target})")
+    for a in ("exact", "span"):
+        print(f"  {a} / lists: min {lo[a] / lo['lists']:.2f}, "
+              f"median {mid[a] / mid['lists']:.2f}")
 
 
 if __name__ == "__main__":
