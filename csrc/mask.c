@@ -192,15 +192,14 @@ static uint32_t row_blocks(uint32_t n) { return (n + 3) / 4; }
 /*
  * fill(A, k) of section 7 over A[0..nA): step i swaps A[i] with A[i + r], r the bounded draw
  * of shuffle word i (retrying in block i: the pseudo-code's bounded(len(A) - i, ..., SHUFFLE,
- * i)), and takes the unit A[i] unless it would overflow the budget. With unit_len NULL every
- * unit has one token, so steps 0 .. min(k, nA) - 1 all take theirs and nothing else is done:
- * the picked units are A[0..*taken). Otherwise units are indices into unit_len's tables
- * (ustart/uend) and the picked ones are marked in ws->picked.
+ * i)), and takes the unit A[i] unless it would overflow the budget. With `ones` every unit
+ * has one token, so steps 0 .. min(k, nA) - 1 all take theirs and nothing else is done: the
+ * picked units are A[0..*taken). Otherwise units are indices into ws->ustart / ws->uend and
+ * the picked ones are marked in ws->picked.
  */
 static int fill(int path, const fm_seq *s, const fm_ws *ws, uint32_t *A, uint32_t nA, int64_t k,
-                const uint32_t *ustart, const uint32_t *uend, uint32_t *taken)
+                int ones, uint32_t *taken)
 {
-    const int ones = ustart == NULL;
     const uint32_t steps = ones ? (k < (int64_t)nA ? (uint32_t)(k < 0 ? 0 : k) : nA) : nA;
     fm_draws d = draws_open(path, s, FM_DOMAIN_SHUFFLE, ws, row_blocks(steps),
                             row_blocks(k < (int64_t)steps ? (uint32_t)k : steps));
@@ -220,7 +219,7 @@ static int fill(int path, const fm_seq *s, const fm_ws *ws, uint32_t *A, uint32_
         A[i] = a;
         if (ones)
             continue;
-        const int64_t len = (int64_t)(uend[a] - ustart[a]);
+        const int64_t len = (int64_t)(ws->uend[a] - ws->ustart[a]);
         if (total + len > k)
             continue; /* skip a unit that would overflow */
         ws->picked[a] = 1;
@@ -236,7 +235,7 @@ static int fill_tokens(int path, const fm_seq *s, const fm_ws *ws, uint32_t *P, 
                        int64_t k, uint32_t *np_out)
 {
     uint32_t m;
-    const int rc = fill(path, s, ws, P, nP, k, NULL, NULL, &m);
+    const int rc = fill(path, s, ws, P, nP, k, 1, &m);
     if (rc != FM_OK)
         return rc;
     memmove(ws->pos, P, m * sizeof(uint32_t));
@@ -265,7 +264,7 @@ static int cap_units(int path, const fm_seq *s, int64_t cap, uint32_t U, const f
     for (uint32_t u = 0; u < U; u++)
         ws->order[u] = u;
     uint32_t steps;
-    return fill(path, s, ws, ws->order, U, cap, ws->ustart, ws->uend, &steps);
+    return fill(path, s, ws, ws->order, U, cap, 0, &steps);
 }
 
 /* The span length drawn from x: the smallest l with x < cdf[l] (cdf ends at 2^32). (A
@@ -331,7 +330,7 @@ static int select_units(int path, const fm_config *cfg, const fm_seq *s, uint32_
         for (uint32_t u = 0; u < U; u++)
             ws->order[u] = u;
         uint32_t steps;
-        return fill(path, s, ws, ws->order, U, k, ws->ustart, ws->uend, &steps);
+        return fill(path, s, ws, ws->order, U, k, 0, &steps);
     }
     return select_span(path, cfg, s, ws, U, k);
 }
