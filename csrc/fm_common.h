@@ -87,6 +87,16 @@ void fm_i_bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t,
 /* out[c] = 64q + i + add for each set bit i of bits[q], q < ngroups, in order; returns c. */
 uint32_t fm_i_bits_pos(int path, const uint64_t *bits, uint32_t ngroups, uint32_t add,
                        uint32_t *out);
+/* Bit i of bits[q] = 1 when row[64q + i] lies outside [lo, lo + len) (ids and the run below
+ * 2^31); ceil(n / 64) words, bits past n clear. */
+void fm_i_gap_bits64(int path, const int64_t *row, uint32_t n, int64_t lo, int64_t len,
+                     uint64_t *bits);
+void fm_i_gap_bits32(int path, const int32_t *row, uint32_t n, int64_t lo, int64_t len,
+                     uint64_t *bits);
+/* The 80/10/10 decisions of cnt <= 64 decision words: rep[q] = mask_id when w0[q] < t_mask,
+ * else -1; returns the bits q with t_mask <= w0[q] < t_mask_random (random replacement). */
+uint64_t fm_i_actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mask,
+                      uint64_t t_mask_random, int32_t mask_id, int32_t *rep);
 
 /* =============================================================================================
  * 2. The random stream of one sequence

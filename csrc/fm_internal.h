@@ -42,6 +42,16 @@ void fm__bits_lt(int path, const uint32_t *words, uint32_t ngroups, uint32_t t, 
 /* out[c] = 64q + i + add for each set bit i of bits[q], q < ngroups, in order; returns c. */
 uint32_t fm__bits_pos(int path, const uint64_t *bits, uint32_t ngroups, uint32_t add,
                       uint32_t *out);
+/* Bit i of bits[q] = row[64q + i] outside [lo, lo + len), ceil(n / 64) words (ids and the run
+ * below 2^31). */
+void fm__gap_bits64(int path, const int64_t *row, uint32_t n, int64_t lo, int64_t len,
+                    uint64_t *bits);
+void fm__gap_bits32(int path, const int32_t *row, uint32_t n, int64_t lo, int64_t len,
+                    uint64_t *bits);
+/* The 80/10/10 decisions of cnt <= 64 words: rep[q] = mask_id when w0[q] < t_mask, else -1;
+ * returns the bits of t_mask <= w0[q] < t_mask_random. Thresholds at most 2^32. */
+uint64_t fm__actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mask,
+                     uint64_t t_mask_random, int32_t mask_id, int32_t *rep);
 
 /* The r-th id of [0, vocab) not in the sorted list skip (binary search form). */
 int64_t fm__allowed_id(const int64_t *skip, int64_t n_skip, int64_t r);

@@ -66,34 +66,6 @@ static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *src, FM_T *ro
     return -1;
 }
 
-/* Special flag of position j (docs/semantics.md, section 5). y must be in [0, vocab). */
-#define FM_IS_SPECIAL(sb, y, sm, j)                                                          \
-    (fm_special_bit(sb, (uint64_t)(y)) | ((sm) != NULL ? fm_u8_nonzero((sm)[j]) : 0u))
-
-/*
- * Token units, Bernoulli selection: the picked positions are the set bits of the SELECT
- * comparison that are not special. Only those ~p*n positions are looked at one by one.
- */
-static uint32_t FM_FN(pick_tokens_bernoulli)(const fm_config *cfg, const FM_T *row, uint32_t n,
-                                             const uint8_t *sm, const uint64_t *bits,
-                                             uint32_t *pos)
-{
-    const uint8_t *sb = cfg->special_bits;
-    const uint32_t ngroups = (n + 63) / 64;
-    uint32_t np = 0;
-    for (uint32_t q = 0; q < ngroups; q++) {
-        uint64_t m = bits[q];
-        while (m != 0) {
-            const uint32_t j = 64 * q + fm_ctz64(m);
-            m &= m - 1;
-            const FM_UT y = (FM_UT)row[j];
-            pos[np] = j;
-            np += !FM_IS_SPECIAL(sb, y, sm, j);
-        }
-    }
-    return np;
-}
-
 /*
  * Word units, Bernoulli selection. A unit is picked when the SELECT bit of its first token is
  * set; a set bit anywhere else is discarded. The row is first turned into one byte per position
@@ -250,6 +222,43 @@ static FM_ALWAYS_INLINE void FM_FN(token_kinds)(const fm_config *cfg, const FM_T
             kind[j] |= (uint8_t)fm_u8_nonzero(sm[j]);
 }
 
+/*
+ * Token units, Bernoulli selection: the picked positions are the set bits of the SELECT
+ * comparison (ws->bits) that are not special. Only an id outside the special gap can be
+ * special (see token_kinds): the path's gap_bits op marks those positions 64 at a time, and
+ * only the selected ones among them are looked up. ws->bits is left holding the picked bits,
+ * which bits_pos lists, in order, in ws->pos. Returns their number.
+ */
+static FM_NOINLINE uint32_t FM_FN(pick_tokens_bernoulli)(int path, const fm_config *cfg,
+                                                         const FM_T *row, uint32_t n,
+                                                         const uint8_t *sm, const fm_ws *ws)
+{
+    uint64_t *bits = ws->bits, *look_bits = ws->masks;
+    const uint32_t ngroups = (n + 63) / 64;
+    FM_GAP_BITS(path, row, n, cfg->special_gap_lo, cfg->special_gap_len, look_bits);
+    if (sm != NULL) { /* the per-example mask, as bytes 64-padded with zeros */
+        uint8_t *kind = ws->kind;
+        for (uint32_t j = 0; j < n; j++)
+            kind[j] = (uint8_t)fm_u8_nonzero(sm[j]);
+        for (uint32_t j = n; j % 64 != 0; j++)
+            kind[j] = 0;
+    }
+    for (uint32_t q = 0; q < ngroups; q++) {
+        uint64_t pick = bits[q];
+        if (sm != NULL)
+            pick &= ~fm_byte_bits(ws->kind + 64 * (size_t)q, 0);
+        uint64_t look = pick & look_bits[q];
+        pick &= ~look;
+        for (; look != 0; look &= look - 1) {
+            const uint32_t bit = fm_ctz64(look);
+            const FM_UT y = (FM_UT)row[64 * q + bit];
+            pick |= (uint64_t)(fm_special_bit(cfg->special_bits, (uint64_t)y) ^ 1u) << bit;
+        }
+        bits[q] = pick;
+    }
+    return fm_i_bits_pos(path, bits, ngroups, 0, ws->pos);
+}
+
 /* All the units of a row (exact and span selection) into ws->ustart / ws->uend, through the
  * class bytes; with token units and want_end == 0 only ws->ustart. Returns U. */
 static FM_NOINLINE uint32_t FM_FN(all_units)(int path, const fm_config *cfg, const FM_T *row,
@@ -286,7 +295,7 @@ static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, cons
     int rc;
     if (cfg->units == FM_UNITS_TOKENS && cfg->selection == FM_SELECT_BERNOULLI) {
         select_bits(path, s, cfg->t_select, n, ws);
-        np = FM_FN(pick_tokens_bernoulli)(cfg, row, n, sm, ws->bits, ws->pos);
+        np = FM_FN(pick_tokens_bernoulli)(path, cfg, row, n, sm, ws);
         if (cfg->max_predictions >= 0 && (int64_t)np > cfg->max_predictions) {
             rc = trim_tokens(path, s, cfg->max_predictions, np, ws, &np);
             if (rc != FM_OK)

@@ -49,7 +49,8 @@ typedef struct fm_ws {
     int32_t *rep;     /* new id of pos[k], -1 when it keeps its id */
     uint8_t *picked;  /* per unit */
     uint8_t *kind;    /* per position: FM_CLASS_* bits of the word walk, 64-padded */
-    uint64_t *masks;  /* two masks per 64 positions (units_of_kinds: starts, then ends) */
+    uint64_t *masks;  /* two masks per 64 positions (units_of_kinds: starts, then ends;
+                       * token picks: positions outside the special gap) */
 } fm_ws;
 
 #define FM_ALIGN 64u
@@ -475,8 +476,8 @@ static inline int64_t unigram_id(const uint32_t *cum, int64_t V, uint32_t r)
  * W(ACTION, dblk[k])[0] (dblk == NULL: W(ACTION, pos[k])[0]); a random replacement is
  * allowed[bounded(R, W(ACTION, pos[k])[1], ACTION, pos[k])]. ACTION blocks are generated in
  * SIMD batches for the picked positions only. The three-way decision would be a badly
- * predicted branch, so it is made with selects; the positions that draw a random id (about
- * one in ten) are listed and handled after each batch.
+ * predicted branch: the path's actions op makes it with vector compares and blends, and the
+ * positions that draw a random id (about one in ten) come back as bits, handled one by one.
  */
 #define FM_ACTION_BATCH 64
 static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const uint32_t *pos,
@@ -486,25 +487,14 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
     const uint64_t t_mask = cfg->t_mask;
     const uint64_t t_mask_random = cfg->t_mask + cfg->t_random;
     const int32_t mask_id = (int32_t)cfg->mask_id;
-    uint32_t w0[FM_ACTION_BATCH], w1[FM_ACTION_BATCH], rnd[FM_ACTION_BATCH];
+    uint32_t w0[FM_ACTION_BATCH], w1[FM_ACTION_BATCH];
     for (uint32_t base = 0; base < np; base += FM_ACTION_BATCH) {
         const uint32_t cnt = np - base < FM_ACTION_BATCH ? np - base : FM_ACTION_BATCH;
         const uint32_t *blocks = (dblk != NULL ? dblk : pos) + base;
         fm_i_gen_gather(path, &b, blocks, cnt, w0, w1);
-        uint32_t nr = 0;
-        for (uint32_t q = 0; q < cnt; q++) {
-            const uint64_t d = w0[q];
-            const uint32_t is_mask = d < t_mask;
-            const uint32_t is_random = (is_mask ^ 1u) & (d < t_mask_random);
-            /* mask_id or -1 (keeps its id), as arithmetic: a branch here is mispredicted for
-             * one pick in five, and compilers turn a ?: on it into one */
-            const int32_t all = -(int32_t)is_mask;
-            rep[base + q] = (mask_id & all) | ~all;
-            rnd[nr] = q;
-            nr += is_random;
-        }
-        for (uint32_t k = 0; k < nr; k++) {
-            const uint32_t q = rnd[k];
+        uint64_t random = fm_i_actions(path, w0, cnt, t_mask, t_mask_random, mask_id, rep + base);
+        for (; random != 0; random &= random - 1) {
+            const uint32_t q = fm_ctz64(random);
             const uint32_t j = pos[base + q];
             uint32_t x = w1[q];
             if (blocks[q] != j) { /* per-unit decision: the random draw is still token j's */
@@ -534,24 +524,28 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 #define FM_TMIN INT64_MIN
 #define FM_TMAX INT64_MAX
 #define FM_SFX i64
+#define FM_GAP_BITS fm_i_gap_bits64
 #include "fm_kernel_impl.h"
 #undef FM_T
 #undef FM_UT
 #undef FM_TMIN
 #undef FM_TMAX
 #undef FM_SFX
+#undef FM_GAP_BITS
 
 #define FM_T int32_t
 #define FM_UT uint32_t
 #define FM_TMIN INT32_MIN
 #define FM_TMAX INT32_MAX
 #define FM_SFX i32
+#define FM_GAP_BITS fm_i_gap_bits32
 #include "fm_kernel_impl.h"
 #undef FM_T
 #undef FM_UT
 #undef FM_TMIN
 #undef FM_TMAX
 #undef FM_SFX
+#undef FM_GAP_BITS
 
 /* ---- internal entry points (fm_internal.h) ------------------------------------------------ */
 

@@ -157,6 +157,85 @@ static FM_TARGET_AVX2 FM_NOINLINE void fm_bits_lt_avx2(const uint32_t *words, ui
     }
 }
 
+/* fm_gap_bits*_scalar, four int64 or eight int32 ids per comparison; a partial last group
+ * goes through the scalar form. d = y - lo lies outside [0, len) exactly when d < 0 or
+ * d > len - 1 (int64: signed, since ids and the run are below 2^31), or (int32) when
+ * max_u32(d, len) == d. */
+static FM_TARGET_AVX2 FM_NOINLINE void fm_gap_bits64_avx2(const int64_t *row, uint32_t n,
+                                                          int64_t lo, int64_t len,
+                                                          uint64_t *bits)
+{
+    const __m256i vlo = _mm256_set1_epi64x(lo), vlast = _mm256_set1_epi64x(len - 1);
+    const __m256i zero = _mm256_setzero_si256();
+    uint32_t q = 0;
+    for (; 64 * q + 64 <= n; q++) {
+        const int64_t *r = row + 64 * (size_t)q;
+        uint64_t m = 0;
+        for (int k = 0; k < 16; k++) {
+            const __m256i d = _mm256_sub_epi64(
+                _mm256_loadu_si256((const __m256i *)(const void *)(r + 4 * k)), vlo);
+            const __m256i out = _mm256_or_si256(_mm256_cmpgt_epi64(zero, d),
+                                                _mm256_cmpgt_epi64(d, vlast));
+            m |= (uint64_t)(uint32_t)_mm256_movemask_pd(_mm256_castsi256_pd(out)) << (4 * k);
+        }
+        bits[q] = m;
+    }
+    if (64 * q < n)
+        fm_gap_bits64_scalar(row + 64 * (size_t)q, n - 64 * q, lo, len, bits + q);
+}
+
+static FM_TARGET_AVX2 FM_NOINLINE void fm_gap_bits32_avx2(const int32_t *row, uint32_t n,
+                                                          int64_t lo, int64_t len,
+                                                          uint64_t *bits)
+{
+    const __m256i vlo = _mm256_set1_epi32((int)lo), vlen = _mm256_set1_epi32((int)len);
+    uint32_t q = 0;
+    for (; 64 * q + 64 <= n; q++) {
+        const int32_t *r = row + 64 * (size_t)q;
+        uint64_t m = 0;
+        for (int k = 0; k < 8; k++) {
+            const __m256i d = _mm256_sub_epi32(
+                _mm256_loadu_si256((const __m256i *)(const void *)(r + 8 * k)), vlo);
+            const __m256i out = _mm256_cmpeq_epi32(_mm256_max_epu32(d, vlen), d);
+            m |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(out)) << (8 * k);
+        }
+        bits[q] = m;
+    }
+    if (64 * q < n)
+        fm_gap_bits32_scalar(row + 64 * (size_t)q, n - 64 * q, lo, len, bits + q);
+}
+
+/* fm_actions_scalar, eight words per comparison (unsigned w < t as signed after flipping the
+ * top bits; a threshold of 2^32 holds for every word); the last 1..7 words go through the
+ * scalar form. */
+static FM_TARGET_AVX2 FM_NOINLINE uint64_t fm_actions_avx2(const uint32_t *w0, uint32_t cnt,
+                                                           uint64_t t_mask,
+                                                           uint64_t t_mask_random,
+                                                           int32_t mask_id, int32_t *rep)
+{
+    const __m256i flip = _mm256_set1_epi32(INT32_MIN), ones = _mm256_set1_epi32(-1);
+    const __m256i tm = _mm256_set1_epi32((int)((uint32_t)t_mask ^ 0x80000000u));
+    const __m256i tr = _mm256_set1_epi32((int)((uint32_t)t_mask_random ^ 0x80000000u));
+    const __m256i all_m = t_mask >> 32 ? ones : _mm256_setzero_si256();
+    const __m256i all_r = t_mask_random >> 32 ? ones : _mm256_setzero_si256();
+    const __m256i vmask = _mm256_set1_epi32(mask_id);
+    uint64_t random = 0;
+    uint32_t q = 0;
+    for (; q + 8 <= cnt; q += 8) {
+        const __m256i v = _mm256_xor_si256(
+            _mm256_loadu_si256((const __m256i *)(const void *)(w0 + q)), flip);
+        const __m256i m = _mm256_or_si256(_mm256_cmpgt_epi32(tm, v), all_m);
+        const __m256i r = _mm256_andnot_si256(m, _mm256_or_si256(_mm256_cmpgt_epi32(tr, v),
+                                                                 all_r));
+        _mm256_storeu_si256((__m256i *)(void *)(rep + q), _mm256_blendv_epi8(ones, vmask, m));
+        random |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(r)) << q;
+    }
+    if (q < cnt)
+        random |= fm_actions_scalar(w0 + q, cnt - q, t_mask, t_mask_random, mask_id, rep + q)
+                  << q;
+    return random;
+}
+
 /*
  * AVX-512F. Here each counter sits in a 64-bit lane, eight to a register: word w of counter i
  * is the low half of lane i of x[w]. vpmuludq then gives the whole 64-bit product of a lane
@@ -208,29 +287,45 @@ static FM_TARGET_AVX512 FM_ALWAYS_INLINE __m512i fm_pack_lo_avx512(__m512i a, __
     return _mm512_permutex2var_epi32(a, even, b);
 }
 
+/* Stores the words of counters (first .. first + 8 nv) of x, in block order, at out. */
+static FM_TARGET_AVX512 FM_ALWAYS_INLINE void fm_seq_store_avx512(__m512i x[4][FM_AVX512_NV_MAX],
+                                                                 int nv, uint32_t *out)
+{
+    const __m512i ia = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+    const __m512i ib = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+    for (int v = 0; v < nv; v++) {
+        /* a 64-bit lane of w01 holds words (0, 1) of its counter, of w23 words (2, 3) */
+        const __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x[0][v],
+                                                    _mm512_slli_epi64(x[1][v], 32));
+        const __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x[2][v],
+                                                    _mm512_slli_epi64(x[3][v], 32));
+        const __m512i even = _mm512_unpacklo_epi64(w01, w23); /* counters 0, 2, 4, 6 */
+        const __m512i odd = _mm512_unpackhi_epi64(w01, w23);  /* counters 1, 3, 5, 7 */
+        uint32_t *o = out + 32 * (size_t)v;
+        _mm512_storeu_si512((void *)o, _mm512_permutex2var_epi64(even, ia, odd));
+        _mm512_storeu_si512((void *)(o + 16), _mm512_permutex2var_epi64(even, ib, odd));
+    }
+}
+
+/* Groups of 32 counters (four registers: more independent chains for the out-of-order core),
+ * then at most one of 16. */
 static FM_TARGET_AVX512 FM_NOINLINE void fm_gen_seq_avx512(const fm_philox_base *b,
                                                            uint32_t first, uint32_t nblocks,
                                                            uint32_t *out)
 {
     const uint32_t total = fm_round_blocks(nblocks);
-    const __m512i ia = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
-    const __m512i ib = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
-    for (uint32_t g = 0; g < total; g += 16) {
+    uint32_t g = 0;
+    for (; g + 32 <= total; g += 32) {
+        __m512i x[4][FM_AVX512_NV_MAX];
+        fm_seq_init_avx512(x, 4, b, first + g);
+        fm_philox_avx512(x, 4, b->k0, b->k1);
+        fm_seq_store_avx512(x, 4, out + 4 * (size_t)g);
+    }
+    if (g < total) {
         __m512i x[4][FM_AVX512_NV_MAX];
         fm_seq_init_avx512(x, 2, b, first + g);
         fm_philox_avx512(x, 2, b->k0, b->k1);
-        for (int v = 0; v < 2; v++) {
-            /* a 64-bit lane of w01 holds words (0, 1) of its counter, of w23 words (2, 3) */
-            const __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x[0][v],
-                                                        _mm512_slli_epi64(x[1][v], 32));
-            const __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x[2][v],
-                                                        _mm512_slli_epi64(x[3][v], 32));
-            const __m512i even = _mm512_unpacklo_epi64(w01, w23); /* counters 0, 2, 4, 6 */
-            const __m512i odd = _mm512_unpackhi_epi64(w01, w23);  /* counters 1, 3, 5, 7 */
-            uint32_t *o = out + 4 * ((size_t)g + 8 * (size_t)v);
-            _mm512_storeu_si512((void *)o, _mm512_permutex2var_epi64(even, ia, odd));
-            _mm512_storeu_si512((void *)(o + 16), _mm512_permutex2var_epi64(even, ib, odd));
-        }
+        fm_seq_store_avx512(x, 2, out + 4 * (size_t)g);
     }
 }
 
@@ -276,6 +371,89 @@ static FM_TARGET_AVX512 FM_NOINLINE void fm_bits_lt_avx512(const uint32_t *words
         }
         bits[q] = m;
     }
+}
+
+/* fm_gap_bits*_scalar with masked loads: eight int64 or sixteen int32 ids per unsigned
+ * comparison of d = y - lo with len (an id below lo wraps to a number above every run). */
+static FM_TARGET_AVX512 FM_NOINLINE void fm_gap_bits64_avx512(const int64_t *row, uint32_t n,
+                                                              int64_t lo, int64_t len,
+                                                              uint64_t *bits)
+{
+    const __m512i vlo = _mm512_set1_epi64(lo), vlen = _mm512_set1_epi64(len);
+    uint32_t q = 0;
+    for (; 64 * q + 64 <= n; q++) {
+        const int64_t *r = row + 64 * (size_t)q;
+        uint64_t m = 0;
+        for (int k = 0; k < 8; k++) {
+            const __m512i d = _mm512_sub_epi64(_mm512_loadu_si512((const void *)(r + 8 * k)), vlo);
+            m |= (uint64_t)_mm512_cmpge_epu64_mask(d, vlen) << (8 * k);
+        }
+        bits[q] = m;
+    }
+    if (64 * q < n) { /* the last 1..63 ids, under masks */
+        const int64_t *r = row + 64 * (size_t)q;
+        const uint32_t cnt = n - 64 * q;
+        uint64_t m = 0;
+        for (uint32_t k = 0; 8 * k < cnt; k++) {
+            const uint32_t c = cnt - 8 * k < 8 ? cnt - 8 * k : 8;
+            const __mmask8 live = (__mmask8)((1u << c) - 1u);
+            const __m512i d = _mm512_sub_epi64(_mm512_maskz_loadu_epi64(live, r + 8 * k), vlo);
+            m |= (uint64_t)_mm512_mask_cmpge_epu64_mask(live, d, vlen) << (8 * k);
+        }
+        bits[q] = m;
+    }
+}
+
+static FM_TARGET_AVX512 FM_NOINLINE void fm_gap_bits32_avx512(const int32_t *row, uint32_t n,
+                                                              int64_t lo, int64_t len,
+                                                              uint64_t *bits)
+{
+    const __m512i vlo = _mm512_set1_epi32((int)lo), vlen = _mm512_set1_epi32((int)len);
+    uint32_t q = 0;
+    for (; 64 * q + 64 <= n; q++) {
+        const int32_t *r = row + 64 * (size_t)q;
+        uint64_t m = 0;
+        for (int k = 0; k < 4; k++) {
+            const __m512i d = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(r + 16 * k)), vlo);
+            m |= (uint64_t)_mm512_cmpge_epu32_mask(d, vlen) << (16 * k);
+        }
+        bits[q] = m;
+    }
+    if (64 * q < n) { /* the last 1..63 ids, under masks */
+        const int32_t *r = row + 64 * (size_t)q;
+        const uint32_t cnt = n - 64 * q;
+        uint64_t m = 0;
+        for (uint32_t k = 0; 16 * k < cnt; k++) {
+            const uint32_t c = cnt - 16 * k < 16 ? cnt - 16 * k : 16;
+            const __mmask16 live = (__mmask16)((1u << c) - 1u);
+            const __m512i d = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(live, r + 16 * k), vlo);
+            m |= (uint64_t)_mm512_mask_cmpge_epu32_mask(live, d, vlen) << (16 * k);
+        }
+        bits[q] = m;
+    }
+}
+
+/* fm_actions_scalar, sixteen words per comparison, the last ones under a mask. */
+static FM_TARGET_AVX512 FM_NOINLINE uint64_t fm_actions_avx512(const uint32_t *w0, uint32_t cnt,
+                                                               uint64_t t_mask,
+                                                               uint64_t t_mask_random,
+                                                               int32_t mask_id, int32_t *rep)
+{
+    const __m512i tm = _mm512_set1_epi32((int)(uint32_t)t_mask);
+    const __m512i tr = _mm512_set1_epi32((int)(uint32_t)t_mask_random);
+    const __m512i ones = _mm512_set1_epi32(-1), vmask = _mm512_set1_epi32(mask_id);
+    uint64_t random = 0;
+    for (uint32_t q = 0; q < cnt; q += 16) {
+        const uint32_t c = cnt - q < 16 ? cnt - q : 16;
+        const __mmask16 live = (__mmask16)((1u << c) - 1u);
+        const __m512i v = _mm512_maskz_loadu_epi32(live, w0 + q);
+        const __mmask16 m = t_mask >> 32 ? live : _mm512_mask_cmplt_epu32_mask(live, v, tm);
+        const __mmask16 r =
+            (t_mask_random >> 32 ? live : _mm512_mask_cmplt_epu32_mask(live, v, tr)) & ~m;
+        _mm512_mask_storeu_epi32(rep + q, live, _mm512_mask_blend_epi32(m, ones, vmask));
+        random |= (uint64_t)r << q;
+    }
+    return random;
 }
 
 /* fm_bits_pos_scalar with 16 bits at a time: the lane numbers of the set bits, compressed in

@@ -26,18 +26,26 @@ typedef struct fm_isa_ops {
                        uint32_t *w1);
     void (*bits_lt)(const uint32_t *words, uint32_t ngroups, uint32_t t, uint64_t *bits);
     uint32_t (*bits_pos)(const uint64_t *bits, uint32_t ngroups, uint32_t add, uint32_t *out);
+    void (*gap_bits64)(const int64_t *row, uint32_t n, int64_t lo, int64_t len, uint64_t *bits);
+    void (*gap_bits32)(const int32_t *row, uint32_t n, int64_t lo, int64_t len, uint64_t *bits);
+    uint64_t (*actions)(const uint32_t *w0, uint32_t cnt, uint64_t t_mask,
+                        uint64_t t_mask_random, int32_t mask_id, int32_t *rep);
 } fm_isa_ops;
 
 static const fm_isa_ops OPS[FM_ISA_COUNT] = {
     [FM_ISA_SCALAR] = {fm_gen_seq_scalar, fm_gen_gather_scalar, fm_bits_lt_scalar,
-                       fm_bits_pos_scalar},
+                       fm_bits_pos_scalar, fm_gap_bits64_scalar, fm_gap_bits32_scalar,
+                       fm_actions_scalar},
     [FM_ISA_GENERIC] = {fm_gen_seq_generic, fm_gen_gather_generic, fm_bits_lt_scalar,
-                        fm_bits_pos_scalar},
+                        fm_bits_pos_scalar, fm_gap_bits64_scalar, fm_gap_bits32_scalar,
+                        fm_actions_scalar},
 #if FM_HAVE_X86
     /* AVX2 has no compress: its bits_pos is the scalar loop */
-    [FM_ISA_AVX2] = {fm_gen_seq_avx2, fm_gen_gather_avx2, fm_bits_lt_avx2, fm_bits_pos_scalar},
+    [FM_ISA_AVX2] = {fm_gen_seq_avx2, fm_gen_gather_avx2, fm_bits_lt_avx2, fm_bits_pos_scalar,
+                     fm_gap_bits64_avx2, fm_gap_bits32_avx2, fm_actions_avx2},
     [FM_ISA_AVX512] = {fm_gen_seq_avx512, fm_gen_gather_avx512, fm_bits_lt_avx512,
-                       fm_bits_pos_avx512},
+                       fm_bits_pos_avx512, fm_gap_bits64_avx512, fm_gap_bits32_avx512,
+                       fm_actions_avx512},
 #endif
 };
 
@@ -138,6 +146,24 @@ uint32_t fm_i_bits_pos(int path, const uint64_t *bits, uint32_t ngroups, uint32_
     return ops(path)->bits_pos(bits, ngroups, add, out);
 }
 
+void fm_i_gap_bits64(int path, const int64_t *row, uint32_t n, int64_t lo, int64_t len,
+                     uint64_t *bits)
+{
+    ops(path)->gap_bits64(row, n, lo, len, bits);
+}
+
+void fm_i_gap_bits32(int path, const int32_t *row, uint32_t n, int64_t lo, int64_t len,
+                     uint64_t *bits)
+{
+    ops(path)->gap_bits32(row, n, lo, len, bits);
+}
+
+uint64_t fm_i_actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mask,
+                      uint64_t t_mask_random, int32_t mask_id, int32_t *rep)
+{
+    return ops(path)->actions(w0, cnt, t_mask, t_mask_random, mask_id, rep);
+}
+
 /* The rejection branch of bounded(): walks the 1024 retry words of (domain, block). */
 FM_NOINLINE int fm_i_bounded_retry(const fm_seq *s, uint32_t domain, uint32_t block,
                                    uint32_t range, uint32_t t, uint32_t *result)
@@ -229,4 +255,23 @@ uint32_t fm__bits_pos(int path, const uint64_t *bits, uint32_t ngroups, uint32_t
 {
     return fm_i_bits_pos(fm_i_path_available(path) ? path : FM_ISA_SCALAR, bits, ngroups, add,
                          out);
+}
+
+void fm__gap_bits64(int path, const int64_t *row, uint32_t n, int64_t lo, int64_t len,
+                    uint64_t *bits)
+{
+    fm_i_gap_bits64(fm_i_path_available(path) ? path : FM_ISA_SCALAR, row, n, lo, len, bits);
+}
+
+void fm__gap_bits32(int path, const int32_t *row, uint32_t n, int64_t lo, int64_t len,
+                    uint64_t *bits)
+{
+    fm_i_gap_bits32(fm_i_path_available(path) ? path : FM_ISA_SCALAR, row, n, lo, len, bits);
+}
+
+uint64_t fm__actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mask,
+                     uint64_t t_mask_random, int32_t mask_id, int32_t *rep)
+{
+    return fm_i_actions(fm_i_path_available(path) ? path : FM_ISA_SCALAR, w0, cnt, t_mask,
+                        t_mask_random, mask_id, rep);
 }

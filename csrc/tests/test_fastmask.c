@@ -214,6 +214,97 @@ static void test_bits_pos(void)
     }
 }
 
+/* gap_bits of every path against the definition, on runs and ids at and next to both ends
+ * of the run, every length 0..200 (partial last groups), both element types. */
+static void test_gap_bits(void)
+{
+    rng r = {21};
+    int64_t row64[200];
+    int32_t row32[200];
+    uint64_t want[4], got64[5], got32[5];
+    for (int it = 0; it < 3000; it++) {
+        const uint32_t n = (uint32_t)(it % 201);
+        const int64_t lo = it % 7 == 0 ? 0 : (int64_t)rint_below(&r, 1000);
+        const int64_t len = it % 11 == 0 ? 0 : (int64_t)rint_below(&r, 1000);
+        const int64_t near[] = {lo - 1, lo, lo + 1, lo + len - 1, lo + len, lo + len + 1, 0,
+                                (int64_t)1 << 30, ((int64_t)1 << 31) - 1};
+        for (uint32_t j = 0; j < n; j++) {
+            int64_t y = rint_below(&r, 3) == 0 ? (int64_t)rint_below(&r, 3000)
+                                                 : near[rint_below(&r, 9)];
+            if (y < 0)
+                y = 0;
+            row64[j] = y;
+            row32[j] = (int32_t)y;
+        }
+        memset(want, 0, sizeof want);
+        for (uint32_t j = 0; j < n; j++)
+            if (!(row64[j] >= lo && row64[j] < lo + len))
+                want[j / 64] |= (uint64_t)1 << (j % 64);
+        const uint32_t ng = (n + 63) / 64;
+        for (int path = 0; path < FM_PATH_COUNT; path++) {
+            if (!fm__path_available(path))
+                continue;
+            memset(got64, 0xA5, sizeof got64);
+            memset(got32, 0xA5, sizeof got32);
+            fm__gap_bits64(path, row64, n, lo, len, got64);
+            fm__gap_bits32(path, row32, n, lo, len, got32);
+            CHECK(memcmp(want, got64, ng * sizeof(uint64_t)) == 0 &&
+                      memcmp(want, got32, ng * sizeof(uint64_t)) == 0,
+                  "gap_bits path %s differs (n %u, lo %ld, len %ld)", fm__path_name(path), n,
+                  (long)lo, (long)len);
+            CHECK(got64[ng] == 0xA5A5A5A5A5A5A5A5ull && got32[ng] == 0xA5A5A5A5A5A5A5A5ull,
+                  "gap_bits path %s writes past its groups", fm__path_name(path));
+        }
+    }
+}
+
+/* actions of every path against the definition: words at and next to both thresholds,
+ * thresholds 0, 1 and 2^32 among them, every count 0..64. */
+static void test_actions(void)
+{
+    rng r = {22};
+    const uint64_t T32 = (uint64_t)1 << 32;
+    uint32_t w0[64];
+    int32_t want_rep[64], got[65];
+    for (int it = 0; it < 4000; it++) {
+        const uint32_t cnt = (uint32_t)(it % 65);
+        const uint64_t ts[] = {0, 1, T32 - 1, T32, (uint64_t)rint_below(&r, 1u << 30) << 2,
+                               (uint64_t)(uint32_t)rnext(&r)};
+        uint64_t tm = ts[rint_below(&r, 6)], tr = ts[rint_below(&r, 6)];
+        if (tm > tr) {
+            const uint64_t t = tm;
+            tm = tr;
+            tr = t;
+        }
+        const int32_t mask_id = (int32_t)rint_below(&r, 1u << 31);
+        for (uint32_t q = 0; q < cnt; q++) {
+            const uint64_t t = rint_below(&r, 2) ? tm : tr;
+            const uint32_t k = (uint32_t)rint_below(&r, 4);
+            const uint64_t v = k == 0 ? t - 1 : k == 1 ? t : k == 2 ? t + 1 : rnext(&r);
+            w0[q] = (uint32_t)v; /* wraps at 0 - 1 and 2^32 */
+        }
+        uint64_t want = 0;
+        for (uint32_t q = 0; q < cnt; q++) {
+            const int is_mask = w0[q] < tm;
+            want_rep[q] = is_mask ? mask_id : -1;
+            if (!is_mask && w0[q] < tr)
+                want |= (uint64_t)1 << q;
+        }
+        for (int path = 0; path < FM_PATH_COUNT; path++) {
+            if (!fm__path_available(path))
+                continue;
+            for (int q = 0; q < 65; q++)
+                got[q] = 0x5EADBEEF;
+            const uint64_t bits = fm__actions(path, w0, cnt, tm, tr, mask_id, got);
+            CHECK(bits == want && memcmp(want_rep, got, cnt * sizeof(int32_t)) == 0,
+                  "actions path %s differs (cnt %u, t_mask %llu, t_mask_random %llu)",
+                  fm__path_name(path), cnt, (unsigned long long)tm, (unsigned long long)tr);
+            CHECK(got[cnt] == 0x5EADBEEF, "actions path %s writes past its words",
+                  fm__path_name(path));
+        }
+    }
+}
+
 /* ---- 3. bounded draws ------------------------------------------------------------------- */
 
 /* Section 4, literally, with retry words from fm_stream_block. Returns 0 or -1 (exhausted). */
@@ -2348,6 +2439,8 @@ int main(void)
     test_stream_layout();
     test_generators();
     test_bits_pos();
+    test_gap_bits();
+    test_actions();
     test_bounded();
     test_allowed_and_budget();
     test_config_errors();
