@@ -80,8 +80,10 @@ static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *src, FM_T *ro
  * and the tokens of a picked unit after its first are the run of cont bits that begins right
  * after it: adding (first << 1) & cont to cont clears exactly those runs (the carry runs through
  * each one), so they are cont & ~(cont + ((first << 1) & cont)). The carries, and the bits that
- * shift in, pass from one 64-bit word to the next. No branch depends on the data but the loop
- * over the picked positions, as for token units.
+ * shift in, pass from one 64-bit word to the next. The picked positions, the picked units'
+ * starts and their ends (a picked position whose next one is not a picked continuation) are
+ * masks too, which bits_pos turns into the tables; only with want_dblk (each position's unit
+ * start) are the picked positions walked one by one.
  *
  * Output: the picked positions in ws->pos (in order; their unit start in ws->dblk when
  * want_dblk) and the picked units in ws->ustart/uend. Returns the number of picked positions;
@@ -120,7 +122,8 @@ static FM_ALWAYS_INLINE void FM_FN(row_kinds)(const fm_config *cfg, const FM_T *
         kind[j] = FM_CLASS_SPECIAL;
 }
 
-static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(const fm_config *cfg, const FM_T *row,
+static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(int path, const fm_config *cfg,
+                                                   const FM_T *row,
                                                    uint32_t n, const uint8_t *sm,
                                                    const uint8_t *wsf, int use_cls,
                                                    const fm_ws *ws, int want_dblk,
@@ -129,19 +132,25 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(const fm_config *cfg, const F
     FM_FN(row_kinds)(cfg, row, n, sm, wsf, use_cls, ws->kind);
     uint32_t *pos = ws->pos, *dblk = ws->dblk, *ustart = ws->ustart, *uend = ws->uend;
     const uint32_t ngroups = (n + 63) / 64;
+    uint64_t *picked = ws->bits, *pstarts = ws->masks, *pends = ws->masks + ngroups;
     fm_groups g = {1, 0}; /* position -1 is special */
     uint64_t first_in = 0, carry = 0;
     uint32_t U = 0, np = 0, cur = 0;
     for (uint32_t q = 0; q < ngroups; q++) {
         uint64_t starts, cont;
         group_masks(ws->kind + 64 * (size_t)q, &g, &starts, &cont);
-        const uint64_t first = ws->bits[q] & starts;
+        const uint64_t first = picked[q] & starts;
         const uint64_t a = ((first << 1) | first_in) & cont;
         const uint64_t t = cont + a;
         const uint64_t sum = t + carry;
         carry = (uint64_t)(t < cont) | (uint64_t)(sum < t);
         first_in = first >> 63;
         uint64_t m = first | (cont & ~sum);
+        if (!want_dblk) { /* the tables come from the masks, below */
+            picked[q] = m;
+            pstarts[q] = m & starts;
+            continue;
+        }
         while (m != 0) {
             const uint32_t bit = fm_ctz64(m);
             m &= m - 1;
@@ -149,13 +158,23 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(const fm_config *cfg, const F
             const uint32_t is_start = (uint32_t)(starts >> bit) & 1u;
             cur = is_start ? j : cur;
             pos[np] = j;
-            if (want_dblk)
-                dblk[np] = cur;
+            dblk[np] = cur;
             ustart[U] = j; /* kept only when j starts a unit */
             U += is_start;
             uend[U - 1] = j + 1; /* U >= 1: a picked position follows its unit's start */
             np++;
         }
+    }
+    if (!want_dblk) {
+        /* a picked position ends its unit unless the next one is picked and continues it */
+        for (uint32_t q = 0; q < ngroups; q++) {
+            const uint64_t c = picked[q] & ~pstarts[q];
+            const uint64_t c_next = q + 1 < ngroups ? picked[q + 1] & ~pstarts[q + 1] : 0;
+            pends[q] = picked[q] & ~((c >> 1) | (c_next << 63));
+        }
+        np = fm_i_bits_pos(path, picked, ngroups, 0, pos);
+        U = fm_i_bits_pos(path, pstarts, ngroups, 0, ustart);
+        fm_i_bits_pos(path, pends, ngroups, 1, uend);
     }
     *units = U;
     return np;
@@ -166,8 +185,9 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(const fm_config *cfg, const F
  * out of line: inlined into the batch loop it competes for registers, and the spills cost more
  * than the call. */
 #define FM_WALK(sm_, wsf_, use_cls)                                                          \
-    FM_FN(words_walk)(cfg, row, n, sm_, wsf_, use_cls, ws, want_dblk, units)
-static FM_NOINLINE uint32_t FM_FN(pick_words_bernoulli)(const fm_config *cfg, const FM_T *row,
+    FM_FN(words_walk)(path, cfg, row, n, sm_, wsf_, use_cls, ws, want_dblk, units)
+static FM_NOINLINE uint32_t FM_FN(pick_words_bernoulli)(int path, const fm_config *cfg,
+                                                        const FM_T *row,
                                                         uint32_t n, const uint8_t *sm,
                                                         const uint8_t *wsf, const fm_ws *ws,
                                                         int want_dblk, uint32_t *units)
@@ -306,7 +326,8 @@ static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, cons
         select_bits(path, s, cfg->t_select, n, ws);
         const int capped = cfg->max_predictions >= 0;
         uint32_t U = 0;
-        np = FM_FN(pick_words_bernoulli)(cfg, row, n, sm, wsf, ws, cfg->action_per_unit, &U);
+        np = FM_FN(pick_words_bernoulli)(path, cfg, row, n, sm, wsf, ws, cfg->action_per_unit,
+                                            &U);
         if (capped && (int64_t)np > cfg->max_predictions) {
             rc = cap_units(path, s, cfg->max_predictions, U, ws);
             if (rc != FM_OK)
