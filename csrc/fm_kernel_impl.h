@@ -80,14 +80,15 @@ static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *src, FM_T *ro
  * and the tokens of a picked unit after its first are the run of cont bits that begins right
  * after it: adding (first << 1) & cont to cont clears exactly those runs (the carry runs through
  * each one), so they are cont & ~(cont + ((first << 1) & cont)). The carries, and the bits that
- * shift in, pass from one 64-bit word to the next. The picked positions, the picked units'
- * starts and their ends (a picked position whose next one is not a picked continuation) are
- * masks too, which bits_pos turns into the tables; only with want_dblk (each position's unit
- * start) are the picked positions walked one by one.
+ * shift in, pass from one 64-bit word to the next. The picked positions are a mask too, which
+ * bits_pos turns into the table; only with want_dblk (each position's unit start) are they
+ * walked one by one.
  *
- * Output: the picked positions in ws->pos (in order; their unit start in ws->dblk when
- * want_dblk) and the picked units in ws->ustart/uend. Returns the number of picked positions;
- * *units receives the number of picked units.
+ * Output: the picked positions in ws->pos (in order). With want_dblk also their unit start in
+ * ws->dblk and the picked units in ws->ustart/uend, *units receiving their number; without,
+ * *units = FM_UNITS_LATER and the masks of the picked positions and of the picked units'
+ * starts stay in ws->bits and ws->masks, from which word_unit_tables() builds the tables
+ * when they are needed (a cap on the predictions). Returns the number of picked positions.
  */
 static FM_ALWAYS_INLINE void FM_FN(row_kinds)(const fm_config *cfg, const FM_T *row, uint32_t n,
                                               const uint8_t *sm, const uint8_t *wsf,
@@ -132,7 +133,7 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(int path, const fm_config *cf
     FM_FN(row_kinds)(cfg, row, n, sm, wsf, use_cls, ws->kind);
     uint32_t *pos = ws->pos, *dblk = ws->dblk, *ustart = ws->ustart, *uend = ws->uend;
     const uint32_t ngroups = (n + 63) / 64;
-    uint64_t *picked = ws->bits, *pstarts = ws->masks, *pends = ws->masks + ngroups;
+    uint64_t *picked = ws->bits, *pstarts = ws->masks;
     fm_groups g = {1, 0}; /* position -1 is special */
     uint64_t first_in = 0, carry = 0;
     uint32_t U = 0, np = 0, cur = 0;
@@ -146,7 +147,7 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(int path, const fm_config *cf
         carry = (uint64_t)(t < cont) | (uint64_t)(sum < t);
         first_in = first >> 63;
         uint64_t m = first | (cont & ~sum);
-        if (!want_dblk) { /* the tables come from the masks, below */
+        if (!want_dblk) { /* pos from the mask below; the unit tables only if asked for */
             picked[q] = m;
             pstarts[q] = m & starts;
             continue;
@@ -166,15 +167,8 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(int path, const fm_config *cf
         }
     }
     if (!want_dblk) {
-        /* a picked position ends its unit unless the next one is picked and continues it */
-        for (uint32_t q = 0; q < ngroups; q++) {
-            const uint64_t c = picked[q] & ~pstarts[q];
-            const uint64_t c_next = q + 1 < ngroups ? picked[q + 1] & ~pstarts[q + 1] : 0;
-            pends[q] = picked[q] & ~((c >> 1) | (c_next << 63));
-        }
         np = fm_i_bits_pos(path, picked, ngroups, 0, pos);
-        U = fm_i_bits_pos(path, pstarts, ngroups, 0, ustart);
-        fm_i_bits_pos(path, pends, ngroups, 1, uend);
+        U = FM_UNITS_LATER;
     }
     *units = U;
     return np;
@@ -329,6 +323,8 @@ static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, cons
         np = FM_FN(pick_words_bernoulli)(path, cfg, row, n, sm, wsf, ws, cfg->action_per_unit,
                                             &U);
         if (capped && (int64_t)np > cfg->max_predictions) {
+            if (U == FM_UNITS_LATER)
+                U = word_unit_tables(path, ws, n);
             rc = cap_units(path, s, cfg->max_predictions, U, ws);
             if (rc != FM_OK)
                 return rc;

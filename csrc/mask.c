@@ -390,6 +390,29 @@ static inline void group_masks(const uint8_t *kind, fm_groups *g, uint64_t *star
     g->alone_in = alone >> 63;
 }
 
+/* The number of picked units when the Bernoulli word walk has left them as masks. */
+#define FM_UNITS_LATER UINT32_MAX
+
+/*
+ * The tables of the picked units of the Bernoulli word walk, from the masks it leaves: the
+ * picked positions in ws->bits, the picked units' starts in ws->masks. A picked position ends
+ * its unit unless the next one is a picked continuation (picked, not a start). Returns U.
+ */
+static uint32_t word_unit_tables(int path, const fm_ws *ws, uint32_t n)
+{
+    const uint32_t ngroups = (n + 63) / 64;
+    const uint64_t *picked = ws->bits, *pstarts = ws->masks;
+    uint64_t *pends = ws->masks + ngroups;
+    for (uint32_t q = 0; q < ngroups; q++) {
+        const uint64_t c = picked[q] & ~pstarts[q];
+        const uint64_t c_next = q + 1 < ngroups ? picked[q + 1] & ~pstarts[q + 1] : 0;
+        pends[q] = picked[q] & ~((c >> 1) | (c_next << 63));
+    }
+    const uint32_t U = fm_i_bits_pos(path, pstarts, ngroups, 0, ws->ustart);
+    fm_i_bits_pos(path, pends, ngroups, 1, ws->uend);
+    return U;
+}
+
 /* Token units: every candidate is a unit. The candidates come in long runs (only the special
  * positions break them), so they are written a run at a time; uend only when asked for. */
 static uint32_t token_units(const uint8_t *kind, uint32_t n, uint32_t *ustart, uint32_t *uend)
