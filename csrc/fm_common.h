@@ -97,6 +97,8 @@ void fm_i_gap_bits32(int path, const int32_t *row, uint32_t n, int64_t lo, int64
  * else -1; returns the bits q with t_mask <= w0[q] < t_mask_random (random replacement). */
 uint64_t fm_i_actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mask,
                       uint64_t t_mask_random, int32_t mask_id, int32_t *rep);
+/* out[3q + b] = bit b of the class bytes kind[64q .. 64q + 64) as a mask (b = 0, 1, 2). */
+void fm_i_class_bits(int path, const uint8_t *kind, uint32_t ngroups, uint64_t *out);
 
 /* =============================================================================================
  * 2. The random stream of one sequence

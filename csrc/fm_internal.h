@@ -52,6 +52,8 @@ void fm__gap_bits32(int path, const int32_t *row, uint32_t n, int64_t lo, int64_
  * returns the bits of t_mask <= w0[q] < t_mask_random. Thresholds at most 2^32. */
 uint64_t fm__actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mask,
                      uint64_t t_mask_random, int32_t mask_id, int32_t *rep);
+/* out[3q + b] = bit b of the class bytes kind[64q .. 64q + 64) as a mask (b = 0, 1, 2). */
+void fm__class_bits(int path, const uint8_t *kind, uint32_t ngroups, uint64_t *out);
 
 /* The r-th id of [0, vocab) not in the sorted list skip (binary search form). */
 int64_t fm__allowed_id(const int64_t *skip, int64_t n_skip, int64_t r);

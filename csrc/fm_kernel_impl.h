@@ -133,13 +133,14 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(int path, const fm_config *cf
     FM_FN(row_kinds)(cfg, row, n, sm, wsf, use_cls, ws->kind);
     uint32_t *pos = ws->pos, *dblk = ws->dblk, *ustart = ws->ustart, *uend = ws->uend;
     const uint32_t ngroups = (n + 63) / 64;
+    fm_i_class_bits(path, ws->kind, ngroups, ws->cmasks);
     uint64_t *picked = ws->bits, *pstarts = ws->masks;
     fm_groups g = {1, 0}; /* position -1 is special */
     uint64_t first_in = 0, carry = 0;
     uint32_t U = 0, np = 0, cur = 0;
     for (uint32_t q = 0; q < ngroups; q++) {
         uint64_t starts, cont;
-        group_masks(ws->kind + 64 * (size_t)q, &g, &starts, &cont);
+        group_masks(ws->cmasks + 3 * (size_t)q, &g, &starts, &cont);
         const uint64_t first = picked[q] & starts;
         const uint64_t a = ((first << 1) | first_in) & cont;
         const uint64_t t = cont + a;

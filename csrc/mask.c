@@ -51,6 +51,7 @@ typedef struct fm_ws {
     uint8_t *kind;    /* per position: FM_CLASS_* bits of the word walk, 64-padded */
     uint64_t *masks;  /* two masks per 64 positions (units_of_kinds: starts, then ends;
                        * token picks: positions outside the special gap) */
+    uint64_t *cmasks; /* three per 64 positions: the class bits of kind (class_bits) */
 } fm_ws;
 
 #define FM_ALIGN 64u
@@ -62,7 +63,7 @@ static size_t ws_layout(int64_t width, void *base, fm_ws *ws)
 {
     const size_t L = (size_t)width;
     const uint32_t blocks = fm_round_blocks((uint32_t)((L + 3) / 4));
-    const size_t sizes[11] = {
+    const size_t sizes[12] = {
         4 * (size_t)blocks * sizeof(uint32_t), /* words */
         (size_t)blocks / 16 * sizeof(uint64_t), /* bits: one per 16 blocks = 64 words */
         L * sizeof(uint32_t),                  /* ustart */
@@ -74,10 +75,11 @@ static size_t ws_layout(int64_t width, void *base, fm_ws *ws)
         (size_t)blocks * 4,                    /* picked: whole groups of 64 units */
         (size_t)blocks * 4,                    /* kind: whole groups of 64 positions */
         (size_t)blocks / 8 * sizeof(uint64_t), /* masks: two per 64 positions */
+        (size_t)blocks / 16 * 3 * sizeof(uint64_t), /* cmasks: three per 64 positions */
     };
-    size_t off[11];
+    size_t off[12];
     size_t total = 0;
-    for (int i = 0; i < 11; i++) {
+    for (int i = 0; i < 12; i++) {
         off[i] = total;
         total += align_up(sizes[i]);
     }
@@ -95,6 +97,7 @@ static size_t ws_layout(int64_t width, void *base, fm_ws *ws)
         ws->picked = (uint8_t *)(void *)(p + off[8]);
         ws->kind = (uint8_t *)(void *)(p + off[9]);
         ws->masks = (uint64_t *)(void *)(p + off[10]);
+        ws->cmasks = (uint64_t *)(void *)(p + off[11]);
     }
     return total + FM_ALIGN; /* room to align the caller's pointer */
 }
@@ -377,11 +380,11 @@ typedef struct fm_groups {
     uint64_t sp_in, alone_in; /* bit 63 of the last group's special and ALONE masks */
 } fm_groups;
 
-static inline void group_masks(const uint8_t *kind, fm_groups *g, uint64_t *starts,
+/* The starts and continuations of one group from its class bits cm[0..3) (class_bits). */
+static inline void group_masks(const uint64_t *cm, fm_groups *g, uint64_t *starts,
                                uint64_t *cont)
 {
-    uint64_t sp, st, alone;
-    fm_class_masks(kind, &sp, &st, &alone);
+    const uint64_t sp = cm[0], st = cm[1], alone = cm[2];
     const uint64_t f = st | (alone << 1) | g->alone_in;
     const uint64_t boundary = (sp << 1) | g->sp_in | f;
     *starts = ~sp & boundary;
@@ -449,11 +452,12 @@ static uint32_t units_of_kinds(int path, const fm_ws *ws, uint32_t n)
     uint64_t *starts = ws->masks, *ends = ws->masks + ngroups;
     fm_groups g = {1, 0};
     uint64_t cont;
-    group_masks(ws->kind, &g, &starts[0], &cont);
+    fm_i_class_bits(path, ws->kind, ngroups, ws->cmasks);
+    group_masks(ws->cmasks, &g, &starts[0], &cont);
     for (uint32_t q = 0; q < ngroups; q++) {
         uint64_t next_cont = 0;
         if (q + 1 < ngroups)
-            group_masks(ws->kind + 64 * (size_t)(q + 1), &g, &starts[q + 1], &next_cont);
+            group_masks(ws->cmasks + 3 * (size_t)(q + 1), &g, &starts[q + 1], &next_cont);
         ends[q] = (starts[q] | cont) & ~((cont >> 1) | (next_cont << 63));
         cont = next_cont;
     }

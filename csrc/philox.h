@@ -28,7 +28,8 @@
  * and the other per-path helpers of the kernel: bits_lt, bit i of bits[i / 64] = (words[i] < t)
  * for 64-word groups; bits_pos, the positions of the set bits of such masks in order; gap_bits
  * (int64 and int32 ids), the positions whose id lies outside the special gap as such masks;
- * actions, the 80/10/10 decisions of up to 64 decision words.
+ * actions, the 80/10/10 decisions of up to 64 decision words; class_bits, bits 0..2 of 64-byte
+ * groups of class bytes as three masks per group.
  */
 #ifndef FASTMASK_PHILOX_H
 #define FASTMASK_PHILOX_H
@@ -75,8 +76,10 @@
 /* functions compiled for one instruction set, called only after checking the CPU */
 #define FM_TARGET_AVX2 __attribute__((target("avx2")))
 #define FM_TARGET_AVX512 __attribute__((target("avx512f")))
-/* every AVX-512 CPU has POPCNT; the AVX-512 path asks for both */
+/* every AVX-512 CPU has POPCNT and, but for the Xeon Phi, AVX512-BW; the AVX-512 path asks
+ * for all three */
 #define FM_TARGET_AVX512_POPCNT __attribute__((target("avx512f,popcnt")))
+#define FM_TARGET_AVX512_BW __attribute__((target("avx512f,avx512bw")))
 #else
 #define FM_HAVE_X86 0
 #endif

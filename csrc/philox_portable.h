@@ -72,6 +72,15 @@ FM_GAP_BITS_SCALAR(fm_gap_bits64_scalar, int64_t)
 FM_GAP_BITS_SCALAR(fm_gap_bits32_scalar, int32_t)
 #undef FM_GAP_BITS_SCALAR
 
+/* out[3q + b] = bit b (FM_CLASS_SPECIAL, _STARTS, _ALONE) of the class bytes kind[64q ..
+ * 64q + 64) as a mask, for q < ngroups. */
+static void fm_class_bits_scalar(const uint8_t *kind, uint32_t ngroups, uint64_t *out)
+{
+    for (uint32_t q = 0; q < ngroups; q++)
+        fm_class_masks(kind + 64 * (size_t)q, &out[3 * (size_t)q], &out[3 * (size_t)q + 1],
+                       &out[3 * (size_t)q + 2]);
+}
+
 /* The 80/10/10 decisions of cnt <= 64 decision words (docs/semantics.md, section 8): rep[q] =
  * mask_id when w0[q] < t_mask, else -1 (keeps its id, or is replaced by a random id when
  * w0[q] < t_mask_random: bit q of the result). Thresholds are at most 2^32. */

@@ -236,6 +236,24 @@ static FM_TARGET_AVX2 FM_NOINLINE uint64_t fm_actions_avx2(const uint32_t *w0, u
     return random;
 }
 
+/* fm_class_bits_scalar, 32 bytes at a time: a left shift by 7 - b (in 16-bit lanes, which
+ * moves bit b of both bytes of a lane to their top bits) and vpmovmskb. */
+static FM_TARGET_AVX2 FM_NOINLINE void fm_class_bits_avx2(const uint8_t *kind, uint32_t ngroups,
+                                                          uint64_t *out)
+{
+    for (uint32_t q = 0; q < ngroups; q++) {
+        const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(kind + 64 * (size_t)q));
+        const __m256i hi =
+            _mm256_loadu_si256((const __m256i *)(const void *)(kind + 64 * (size_t)q + 32));
+#define FM_BIT_MASK(v, b) ((uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(v, 7 - (b))))
+        for (int b = 0; b < 3; b++) {
+            const uint64_t m = FM_BIT_MASK(lo, b) | FM_BIT_MASK(hi, b) << 32;
+            out[3 * (size_t)q + (size_t)b] = m;
+        }
+#undef FM_BIT_MASK
+    }
+}
+
 /*
  * AVX-512F. Here each counter sits in a 64-bit lane, eight to a register: word w of counter i
  * is the low half of lane i of x[w]. vpmuludq then gives the whole 64-bit product of a lane
@@ -430,6 +448,20 @@ static FM_TARGET_AVX512 FM_NOINLINE void fm_gap_bits32_avx512(const int32_t *row
             m |= (uint64_t)_mm512_mask_cmpge_epu32_mask(live, d, vlen) << (16 * k);
         }
         bits[q] = m;
+    }
+}
+
+/* fm_class_bits_scalar with vptestmb: one 64-byte load and three tests per group. */
+static FM_TARGET_AVX512_BW FM_NOINLINE void fm_class_bits_avx512(const uint8_t *kind,
+                                                                 uint32_t ngroups,
+                                                                 uint64_t *out)
+{
+    const __m512i b0 = _mm512_set1_epi8(1), b1 = _mm512_set1_epi8(2), b2 = _mm512_set1_epi8(4);
+    for (uint32_t q = 0; q < ngroups; q++) {
+        const __m512i v = _mm512_loadu_si512((const void *)(kind + 64 * (size_t)q));
+        out[3 * (size_t)q] = _mm512_test_epi8_mask(v, b0);
+        out[3 * (size_t)q + 1] = _mm512_test_epi8_mask(v, b1);
+        out[3 * (size_t)q + 2] = _mm512_test_epi8_mask(v, b2);
     }
 }
 

@@ -30,22 +30,24 @@ typedef struct fm_isa_ops {
     void (*gap_bits32)(const int32_t *row, uint32_t n, int64_t lo, int64_t len, uint64_t *bits);
     uint64_t (*actions)(const uint32_t *w0, uint32_t cnt, uint64_t t_mask,
                         uint64_t t_mask_random, int32_t mask_id, int32_t *rep);
+    void (*class_bits)(const uint8_t *kind, uint32_t ngroups, uint64_t *out);
 } fm_isa_ops;
 
 static const fm_isa_ops OPS[FM_ISA_COUNT] = {
     [FM_ISA_SCALAR] = {fm_gen_seq_scalar, fm_gen_gather_scalar, fm_bits_lt_scalar,
                        fm_bits_pos_scalar, fm_gap_bits64_scalar, fm_gap_bits32_scalar,
-                       fm_actions_scalar},
+                       fm_actions_scalar, fm_class_bits_scalar},
     [FM_ISA_GENERIC] = {fm_gen_seq_generic, fm_gen_gather_generic, fm_bits_lt_scalar,
                         fm_bits_pos_scalar, fm_gap_bits64_scalar, fm_gap_bits32_scalar,
-                        fm_actions_scalar},
+                        fm_actions_scalar, fm_class_bits_scalar},
 #if FM_HAVE_X86
     /* AVX2 has no compress: its bits_pos is the scalar loop */
     [FM_ISA_AVX2] = {fm_gen_seq_avx2, fm_gen_gather_avx2, fm_bits_lt_avx2, fm_bits_pos_scalar,
-                     fm_gap_bits64_avx2, fm_gap_bits32_avx2, fm_actions_avx2},
+                     fm_gap_bits64_avx2, fm_gap_bits32_avx2, fm_actions_avx2,
+                     fm_class_bits_avx2},
     [FM_ISA_AVX512] = {fm_gen_seq_avx512, fm_gen_gather_avx512, fm_bits_lt_avx512,
                        fm_bits_pos_avx512, fm_gap_bits64_avx512, fm_gap_bits32_avx512,
-                       fm_actions_avx512},
+                       fm_actions_avx512, fm_class_bits_avx512},
 #endif
 };
 
@@ -67,7 +69,10 @@ int fm_i_path_available(int path)
     case FM_ISA_AVX2:
         return __builtin_cpu_supports("avx2") ? 1 : 0;
     case FM_ISA_AVX512:
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt") ? 1 : 0;
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                       __builtin_cpu_supports("popcnt")
+                   ? 1
+                   : 0;
 #endif
     default:
         return 0;
@@ -162,6 +167,11 @@ uint64_t fm_i_actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mas
                       uint64_t t_mask_random, int32_t mask_id, int32_t *rep)
 {
     return ops(path)->actions(w0, cnt, t_mask, t_mask_random, mask_id, rep);
+}
+
+void fm_i_class_bits(int path, const uint8_t *kind, uint32_t ngroups, uint64_t *out)
+{
+    ops(path)->class_bits(kind, ngroups, out);
 }
 
 /* The rejection branch of bounded(): walks the 1024 retry words of (domain, block). */
@@ -274,4 +284,9 @@ uint64_t fm__actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mask
 {
     return fm_i_actions(fm_i_path_available(path) ? path : FM_ISA_SCALAR, w0, cnt, t_mask,
                         t_mask_random, mask_id, rep);
+}
+
+void fm__class_bits(int path, const uint8_t *kind, uint32_t ngroups, uint64_t *out)
+{
+    fm_i_class_bits(fm_i_path_available(path) ? path : FM_ISA_SCALAR, kind, ngroups, out);
 }

@@ -305,6 +305,36 @@ static void test_actions(void)
     }
 }
 
+/* class_bits of every path against the definition, on bytes with other bits set too. */
+static void test_class_bits(void)
+{
+    rng r = {23};
+    uint8_t kind[8 * 64];
+    uint64_t want[3 * 8], got[3 * 8 + 1];
+    for (int it = 0; it < 2000; it++) {
+        const uint32_t ngroups = (uint32_t)rint_below(&r, 9);
+        for (uint32_t j = 0; j < 64 * ngroups; j++)
+            kind[j] = (uint8_t)(it % 4 == 0 ? rnext(&r) : (uint64_t)rint_below(&r, 8));
+        for (uint32_t q = 0; q < ngroups; q++)
+            for (uint32_t b = 0; b < 3; b++) {
+                uint64_t m = 0;
+                for (uint32_t i = 0; i < 64; i++)
+                    m |= (uint64_t)((kind[64 * q + i] >> b) & 1u) << i;
+                want[3 * q + b] = m;
+            }
+        for (int path = 0; path < FM_PATH_COUNT; path++) {
+            if (!fm__path_available(path))
+                continue;
+            memset(got, 0xA5, sizeof got);
+            fm__class_bits(path, kind, ngroups, got);
+            CHECK(memcmp(want, got, 3 * ngroups * sizeof(uint64_t)) == 0,
+                  "class_bits path %s differs (%u groups)", fm__path_name(path), ngroups);
+            CHECK(got[3 * ngroups] == 0xA5A5A5A5A5A5A5A5ull,
+                  "class_bits path %s writes past its groups", fm__path_name(path));
+        }
+    }
+}
+
 /* ---- 3. bounded draws ------------------------------------------------------------------- */
 
 /* Section 4, literally, with retry words from fm_stream_block. Returns 0 or -1 (exhausted). */
@@ -2441,6 +2471,7 @@ int main(void)
     test_bits_pos();
     test_gap_bits();
     test_actions();
+    test_class_bits();
     test_bounded();
     test_allowed_and_budget();
     test_config_errors();
