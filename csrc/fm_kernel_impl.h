@@ -66,6 +66,57 @@ static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *src, FM_T *ro
     return -1;
 }
 
+#if FM_HAVE_X86
+/*
+ * The first pass of a row of token units under Bernoulli selection on the AVX-512 path, with
+ * the gap bits of pick_tokens_bernoulli made on the way (bit i of bits[q]: position 64q + i
+ * lies outside the special gap): first_pass_body and gap_bits in one read of the ids. The
+ * range test is an unsigned comparison with vocab, which AVX-512 has.
+ */
+static FM_TARGET_AVX512 FM_NOINLINE int64_t FM_FN(first_gap_avx512)(
+    const FM_T *src, FM_T *row, uint32_t n, int64_t vocab, FM_T *lab, FM_T ignore, FM_T *att,
+    int64_t lo, int64_t len, uint64_t *bits)
+{
+    const __m512i vv = FM_VSET1(vocab), vlo = FM_VSET1(lo), vlen = FM_VSET1(len);
+    const __m512i vign = FM_VSET1(ignore), one = FM_VSET1(1);
+    const int copy = src != row;
+    FM_VMASK bad = 0;
+    uint32_t j = 0;
+    for (uint32_t q = 0; j < n; q++) {
+        uint64_t m = 0;
+        for (uint32_t k = 0; k < 64 && j < n; k += FM_VL, j += FM_VL) {
+            if (n - j >= FM_VL) {
+                const __m512i v = _mm512_loadu_si512((const void *)(src + j));
+                if (copy)
+                    _mm512_storeu_si512((void *)(row + j), v);
+                _mm512_storeu_si512((void *)(lab + j), vign);
+                if (att != NULL)
+                    _mm512_storeu_si512((void *)(att + j), one);
+                bad |= FM_VCMPGE(v, vv);
+                m |= (uint64_t)FM_VCMPGE(FM_VSUB(v, vlo), vlen) << k;
+            } else { /* the last n - j < FM_VL ids, under a mask */
+                const FM_VMASK live = (FM_VMASK)((1u << (n - j)) - 1u);
+                const __m512i v = FM_VLOADZ(live, src + j);
+                if (copy)
+                    FM_VSTOREM(row + j, live, v);
+                FM_VSTOREM(lab + j, live, vign);
+                if (att != NULL)
+                    FM_VSTOREM(att + j, live, one);
+                bad |= (FM_VMASK)(FM_VCMPGE(v, vv) & live);
+                m |= (uint64_t)(FM_VMASK)(FM_VCMPGE(FM_VSUB(v, vlo), vlen) & live) << k;
+            }
+        }
+        bits[q] = m;
+    }
+    if (bad == 0)
+        return -1;
+    for (uint32_t i = 0; i < n; i++)
+        if ((FM_UT)src[i] >= (FM_UT)vocab)
+            return (int64_t)i;
+    return -1;
+}
+#endif
+
 /*
  * Word units, Bernoulli selection. A unit is picked when the SELECT bit of its first token is
  * set; a set bit anywhere else is discarded. The row is first turned into one byte per position
@@ -246,11 +297,13 @@ static FM_ALWAYS_INLINE void FM_FN(token_kinds)(const fm_config *cfg, const FM_T
  */
 static FM_NOINLINE uint32_t FM_FN(pick_tokens_bernoulli)(int path, const fm_config *cfg,
                                                          const FM_T *row, uint32_t n,
-                                                         const uint8_t *sm, const fm_ws *ws)
+                                                         const uint8_t *sm, const fm_ws *ws,
+                                                         int gap_ready)
 {
     uint64_t *bits = ws->bits, *look_bits = ws->masks;
     const uint32_t ngroups = (n + 63) / 64;
-    FM_GAP_BITS(path, row, n, cfg->special_gap_lo, cfg->special_gap_len, look_bits);
+    if (!gap_ready) /* else the first pass made them */
+        FM_GAP_BITS(path, row, n, cfg->special_gap_lo, cfg->special_gap_len, look_bits);
     if (sm != NULL) { /* the per-example mask, as bytes 64-padded with zeros */
         uint8_t *kind = ws->kind;
         for (uint32_t j = 0; j < n; j++)
@@ -299,7 +352,7 @@ static FM_NOINLINE uint32_t FM_FN(all_units)(int path, const fm_config *cfg, con
  */
 static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, const FM_T *row,
                            uint32_t n, const uint8_t *sm, const uint8_t *wsf, const fm_ws *ws,
-                           FM_FN(gap_flags_fn) gap_flags, uint32_t *np_out)
+                           FM_FN(gap_flags_fn) gap_flags, int gap_ready, uint32_t *np_out)
 {
     *np_out = 0;
     if (n == 0)
@@ -310,7 +363,7 @@ static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, cons
     int rc;
     if (cfg->units == FM_UNITS_TOKENS && cfg->selection == FM_SELECT_BERNOULLI) {
         select_bits(path, s, cfg->t_select, n, ws);
-        np = FM_FN(pick_tokens_bernoulli)(path, cfg, row, n, sm, ws);
+        np = FM_FN(pick_tokens_bernoulli)(path, cfg, row, n, sm, ws, gap_ready);
         if (cfg->max_predictions >= 0 && (int64_t)np > cfg->max_predictions) {
             rc = trim_tokens(path, s, cfg->max_predictions, np, ws, &np);
             if (rc != FM_OK)
@@ -497,6 +550,9 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
     const FM_T pad = (FM_T)cfg->pad_id;
     const FM_T ignore = (FM_T)cfg->ignore_index;
     const FM_FN(streaming) st = FM_FN(streaming_for)(path);
+    /* token units, Bernoulli, AVX-512: the first pass also makes the gap bits of the picks */
+    const int fused_gap = FM_HAVE_X86 && path == FM_ISA_AVX512 &&
+                          cfg->units == FM_UNITS_TOKENS && cfg->selection == FM_SELECT_BERNOULLI;
     for (int64_t i = row_begin; i < row_end; i++) {
         const int64_t n64 = b->lengths[i];
         if (n64 < 0) {
@@ -534,14 +590,22 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
             }
             src = (const FM_T *)b->values + start;
         }
-        const int64_t bad = st.first_pass(src, row, n, cfg->vocab_size, lab, ignore, att_real);
+        int64_t bad;
+        const int gap_ready = fused_gap;
+#if FM_HAVE_X86
+        if (fused_gap)
+            bad = FM_FN(first_gap_avx512)(src, row, n, cfg->vocab_size, lab, ignore, att_real,
+                                          cfg->special_gap_lo, cfg->special_gap_len, ws.masks);
+        else
+#endif
+            bad = st.first_pass(src, row, n, cfg->vocab_size, lab, ignore, att_real);
         if (bad >= 0) {
             *err_row = i;
             *err_pos = bad;
             return FM_ERR_ID_RANGE;
         }
         uint32_t np = 0;
-        rc = FM_FN(mask_row)(path, cfg, &s, row, n, sm, wsf, &ws, st.gap_flags, &np);
+        rc = FM_FN(mask_row)(path, cfg, &s, row, n, sm, wsf, &ws, st.gap_flags, gap_ready, &np);
         if (rc != FM_OK) {
             *err_row = i;
             return rc;

@@ -552,6 +552,14 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 #define FM_TMAX INT64_MAX
 #define FM_SFX i64
 #define FM_GAP_BITS fm_i_gap_bits64
+/* 512-bit vectors of this element type (fm_kernel_impl.h, AVX-512 code only) */
+#define FM_VL 8
+#define FM_VMASK __mmask8
+#define FM_VSET1(x) _mm512_set1_epi64((int64_t)(x))
+#define FM_VLOADZ(k, p) _mm512_maskz_loadu_epi64(k, p)
+#define FM_VSTOREM(p, k, v) _mm512_mask_storeu_epi64(p, k, v)
+#define FM_VCMPGE(a, b) _mm512_cmpge_epu64_mask(a, b)
+#define FM_VSUB(a, b) _mm512_sub_epi64(a, b)
 #include "fm_kernel_impl.h"
 #undef FM_T
 #undef FM_UT
@@ -559,6 +567,13 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 #undef FM_TMAX
 #undef FM_SFX
 #undef FM_GAP_BITS
+#undef FM_VL
+#undef FM_VMASK
+#undef FM_VSET1
+#undef FM_VLOADZ
+#undef FM_VSTOREM
+#undef FM_VCMPGE
+#undef FM_VSUB
 
 #define FM_T int32_t
 #define FM_UT uint32_t
@@ -566,6 +581,13 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 #define FM_TMAX INT32_MAX
 #define FM_SFX i32
 #define FM_GAP_BITS fm_i_gap_bits32
+#define FM_VL 16
+#define FM_VMASK __mmask16
+#define FM_VSET1(x) _mm512_set1_epi32((int32_t)(x))
+#define FM_VLOADZ(k, p) _mm512_maskz_loadu_epi32(k, p)
+#define FM_VSTOREM(p, k, v) _mm512_mask_storeu_epi32(p, k, v)
+#define FM_VCMPGE(a, b) _mm512_cmpge_epu32_mask(a, b)
+#define FM_VSUB(a, b) _mm512_sub_epi32(a, b)
 #include "fm_kernel_impl.h"
 #undef FM_T
 #undef FM_UT
@@ -573,6 +595,13 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 #undef FM_TMAX
 #undef FM_SFX
 #undef FM_GAP_BITS
+#undef FM_VL
+#undef FM_VMASK
+#undef FM_VSET1
+#undef FM_VLOADZ
+#undef FM_VSTOREM
+#undef FM_VCMPGE
+#undef FM_VSUB
 
 /* ---- internal entry points (fm_internal.h) ------------------------------------------------ */
 

@@ -1720,8 +1720,9 @@ static void test_kernel_errors(void)
     tcfg_random_at_least(&r, &t, 20, 0);
     fm_config *c = &t.c;
     c->units = FM_UNITS_TOKENS;
-    const int64_t B = 3, L = 40;
-    int64_t len[3] = {40, 17, 0};
+    /* lengths with partial vectors at their ends on every path (8 and 16 lanes) */
+    const int64_t B = 3, L = 47;
+    int64_t len[3] = {47, 21, 0};
     uint64_t sid[3] = {1, 2, 3};
     int64_t *base = xmalloc((size_t)(B * L) * sizeof(int64_t));
     for (int64_t q = 0; q < B * L; q++)
@@ -1732,28 +1733,44 @@ static void test_kernel_errors(void)
     int32_t *l32 = xmalloc((size_t)(B * L) * sizeof(int32_t));
     const size_t wsb = fm_workspace_bytes(L);
     void *ws = xmalloc(wsb);
+    const int sels[3] = {FM_SELECT_BERNOULLI, FM_SELECT_EXACT, FM_SELECT_SPAN};
     for (int left = 0; left < 2; left++) {
         fm_batch fb = {.rows = B, .width = L, .lengths = len, .left = left, .sample_ids = sid};
-        for (int64_t row = 0; row < 2; row++) {
-            const int64_t off = left ? L - len[row] : 0;
-            for (int64_t j = 0; j < len[row]; j++) {
-                const int64_t badv[3] = {-1, c->vocab_size, INT64_MIN};
-                for (int k = 0; k < 3; k++) {
-                    memcpy(ids, base, (size_t)(B * L) * sizeof(int64_t));
-                    ids[row * L + off + j] = badv[k];
-                    int64_t er = -7, ep = -7;
-                    int rc = fm_mask_batch_i64(c, &fb, 0, B, ids, lab, NULL, ws, wsb, &er, &ep);
-                    CHECK(rc == FM_ERR_ID_RANGE && er == row && ep == j,
-                          "id range i64 left %d row %" PRId64 " pos %" PRId64 ": rc %d %" PRId64
-                          " %" PRId64,
-                          left, row, j, rc, er, ep);
-                    for (int64_t q = 0; q < B * L; q++)
-                        i32[q] = (int32_t)base[q];
-                    i32[row * L + off + j] = k == 1 ? (int32_t)c->vocab_size : k == 0 ? -1
-                                                                                      : INT32_MIN;
-                    er = ep = -7;
-                    rc = fm_mask_batch_i32(c, &fb, 0, B, i32, l32, NULL, ws, wsb, &er, &ep);
-                    CHECK(rc == FM_ERR_ID_RANGE && er == row && ep == j, "id range i32");
+        for (int path = 0; path < FM_PATH_COUNT; path++) {
+            if (!fm__path_available(path))
+                continue;
+            for (int si = 0; si < 3; si++) {
+                fm_config cs = *c;
+                cs.selection = sels[si];
+                if (cs.selection == FM_SELECT_SPAN && cs.span_cdf == NULL)
+                    continue;
+                for (int64_t row = 0; row < 2; row++) {
+                    const int64_t off = left ? L - len[row] : 0;
+                    for (int64_t j = 0; j < len[row]; j++) {
+                        const int64_t badv[3] = {-1, c->vocab_size, INT64_MIN};
+                        for (int k = 0; k < 3; k++) {
+                            memcpy(ids, base, (size_t)(B * L) * sizeof(int64_t));
+                            ids[row * L + off + j] = badv[k];
+                            int64_t er = -7, ep = -7;
+                            int rc = fm__mask_batch_i64_path(path, &cs, &fb, 0, B, ids, lab, NULL,
+                                                             ws, wsb, &er, &ep);
+                            CHECK(rc == FM_ERR_ID_RANGE && er == row && ep == j,
+                                  "id range i64 path %s sel %d left %d row %" PRId64
+                                  " pos %" PRId64 ": rc %d %" PRId64 " %" PRId64,
+                                  fm__path_name(path), cs.selection, left, row, j, rc, er, ep);
+                            for (int64_t q = 0; q < B * L; q++)
+                                i32[q] = (int32_t)base[q];
+                            i32[row * L + off + j] = k == 1   ? (int32_t)c->vocab_size
+                                                     : k == 0 ? -1
+                                                              : INT32_MIN;
+                            er = ep = -7;
+                            rc = fm__mask_batch_i32_path(path, &cs, &fb, 0, B, i32, l32, NULL, ws,
+                                                         wsb, &er, &ep);
+                            CHECK(rc == FM_ERR_ID_RANGE && er == row && ep == j,
+                                  "id range i32 path %s sel %d", fm__path_name(path),
+                                  cs.selection);
+                        }
+                    }
                 }
             }
         }
