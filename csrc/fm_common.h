@@ -99,6 +99,11 @@ uint64_t fm_i_actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mas
                       uint64_t t_mask_random, int32_t mask_id, int32_t *rep);
 /* out[3q + b] = bit b of the class bytes kind[64q .. 64q + 64) as a mask (b = 0, 1, 2). */
 void fm_i_class_bits(int path, const uint8_t *kind, uint32_t ngroups, uint64_t *out);
+/* kind[j] = cls[row[j]] for j < n (cls: vocab bytes; ids in [0, vocab)). */
+void fm_i_classes64(int path, const int64_t *row, uint32_t n, const uint8_t *cls, int64_t vocab,
+                    uint8_t *kind);
+void fm_i_classes32(int path, const int32_t *row, uint32_t n, const uint8_t *cls, int64_t vocab,
+                    uint8_t *kind);
 
 /* =============================================================================================
  * 2. The random stream of one sequence

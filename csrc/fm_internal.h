@@ -54,6 +54,11 @@ uint64_t fm__actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mask
                      uint64_t t_mask_random, int32_t mask_id, int32_t *rep);
 /* out[3q + b] = bit b of the class bytes kind[64q .. 64q + 64) as a mask (b = 0, 1, 2). */
 void fm__class_bits(int path, const uint8_t *kind, uint32_t ngroups, uint64_t *out);
+/* kind[j] = cls[row[j]] for j < n (cls: vocab bytes; ids in [0, vocab)). */
+void fm__classes64(int path, const int64_t *row, uint32_t n, const uint8_t *cls, int64_t vocab,
+                   uint8_t *kind);
+void fm__classes32(int path, const int32_t *row, uint32_t n, const uint8_t *cls, int64_t vocab,
+                   uint8_t *kind);
 
 /* The r-th id of [0, vocab) not in the sorted list skip (binary search form). */
 int64_t fm__allowed_id(const int64_t *skip, int64_t n_skip, int64_t r);

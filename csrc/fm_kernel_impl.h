@@ -141,35 +141,33 @@ static FM_TARGET_AVX512 FM_NOINLINE int64_t FM_FN(first_gap_avx512)(
  * starts stay in ws->bits and ws->masks, from which word_unit_tables() builds the tables
  * when they are needed (a cap on the predictions). Returns the number of picked positions.
  */
-static FM_ALWAYS_INLINE void FM_FN(row_kinds)(const fm_config *cfg, const FM_T *row, uint32_t n,
-                                              const uint8_t *sm, const uint8_t *wsf,
+static FM_ALWAYS_INLINE void FM_FN(row_kinds)(int path, const fm_config *cfg, const FM_T *row,
+                                              uint32_t n, const uint8_t *sm, const uint8_t *wsf,
                                               int use_cls, uint8_t *kind)
 {
-    const uint8_t *sb = cfg->special_bits, *tab = cfg->word_table, *cls = cfg->id_class;
-    /* with word-start flags the table's bits are not used */
-    const unsigned keep = wsf != NULL ? FM_CLASS_SPECIAL : 0xFFu;
-    for (uint32_t j = 0; j < n; j++) {
-        const FM_UT y = (FM_UT)row[j];
-        unsigned k;
-        if (use_cls) {
-            k = cls[y] & keep;
-        } else {
-            k = fm_special_bit(sb, (uint64_t)y);
+    const uint8_t *sb = cfg->special_bits, *tab = cfg->word_table;
+    if (use_cls) {
+        FM_CLASSES(path, row, n, cfg->id_class, cfg->vocab_size, kind);
+    } else {
+        for (uint32_t j = 0; j < n; j++) {
+            const FM_UT y = (FM_UT)row[j];
+            unsigned k = fm_special_bit(sb, (uint64_t)y);
             if (wsf == NULL) {
                 const unsigned tv = tab[y];
                 k |= fm_u8_nonzero(tv) * FM_CLASS_STARTS |
                      fm_u8_eq(tv, FM_WORD_STANDS_ALONE) * FM_CLASS_ALONE;
             }
+            kind[j] = (uint8_t)k;
         }
-        kind[j] = (uint8_t)k;
     }
-    /* the per-example bytes in a loop of their own, which vectorises */
+    /* the per-example bytes in loops of their own, which vectorise */
     if (sm != NULL)
         for (uint32_t j = 0; j < n; j++)
             kind[j] |= (uint8_t)fm_u8_nonzero(sm[j]);
-    if (wsf != NULL)
+    if (wsf != NULL) /* with word-start flags the table's bits are not used */
         for (uint32_t j = 0; j < n; j++)
-            kind[j] |= (uint8_t)(fm_u8_eq(wsf[j], 1) * FM_CLASS_STARTS);
+            kind[j] = (uint8_t)((kind[j] & FM_CLASS_SPECIAL) |
+                                fm_u8_eq(wsf[j], 1) * FM_CLASS_STARTS);
     for (uint32_t j = n; j % 64 != 0; j++) /* past the row: special, so neither starts nor cont */
         kind[j] = FM_CLASS_SPECIAL;
 }
@@ -181,7 +179,7 @@ static FM_ALWAYS_INLINE uint32_t FM_FN(words_walk)(int path, const fm_config *cf
                                                    const fm_ws *ws, int want_dblk,
                                                    uint32_t *units)
 {
-    FM_FN(row_kinds)(cfg, row, n, sm, wsf, use_cls, ws->kind);
+    FM_FN(row_kinds)(path, cfg, row, n, sm, wsf, use_cls, ws->kind);
     uint32_t *pos = ws->pos, *dblk = ws->dblk, *ustart = ws->ustart, *uend = ws->uend;
     const uint32_t ngroups = (n + 63) / 64;
     fm_i_class_bits(path, ws->kind, ngroups, ws->cmasks);
@@ -339,9 +337,9 @@ static FM_NOINLINE uint32_t FM_FN(all_units)(int path, const fm_config *cfg, con
         return token_units(ws->kind, n, ws->ustart, want_end ? ws->uend : NULL);
     }
     if (cfg->id_class != NULL)
-        FM_FN(row_kinds)(cfg, row, n, sm, wsf, 1, ws->kind);
+        FM_FN(row_kinds)(path, cfg, row, n, sm, wsf, 1, ws->kind);
     else
-        FM_FN(row_kinds)(cfg, row, n, sm, wsf, 0, ws->kind);
+        FM_FN(row_kinds)(path, cfg, row, n, sm, wsf, 0, ws->kind);
     return units_of_kinds(path, ws, n);
 }
 

@@ -552,6 +552,7 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 #define FM_TMAX INT64_MAX
 #define FM_SFX i64
 #define FM_GAP_BITS fm_i_gap_bits64
+#define FM_CLASSES fm_i_classes64
 /* 512-bit vectors of this element type (fm_kernel_impl.h, AVX-512 code only) */
 #define FM_VL 8
 #define FM_VMASK __mmask8
@@ -567,6 +568,7 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 #undef FM_TMAX
 #undef FM_SFX
 #undef FM_GAP_BITS
+#undef FM_CLASSES
 #undef FM_VL
 #undef FM_VMASK
 #undef FM_VSET1
@@ -581,6 +583,7 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 #define FM_TMAX INT32_MAX
 #define FM_SFX i32
 #define FM_GAP_BITS fm_i_gap_bits32
+#define FM_CLASSES fm_i_classes32
 #define FM_VL 16
 #define FM_VMASK __mmask16
 #define FM_VSET1(x) _mm512_set1_epi32((int32_t)(x))
@@ -595,6 +598,7 @@ static int draw_actions(int path, const fm_config *cfg, const fm_seq *s, const u
 #undef FM_TMAX
 #undef FM_SFX
 #undef FM_GAP_BITS
+#undef FM_CLASSES
 #undef FM_VL
 #undef FM_VMASK
 #undef FM_VSET1

@@ -81,6 +81,19 @@ static void fm_class_bits_scalar(const uint8_t *kind, uint32_t ngroups, uint64_t
                        &out[3 * (size_t)q + 2]);
 }
 
+/* kind[j] = cls[row[j]] for j < n: the class bytes of a row's ids (all in [0, vocab)). */
+#define FM_CLASSES_SCALAR(name, T)                                                           \
+    static void name(const T *row, uint32_t n, const uint8_t *cls, int64_t vocab,            \
+                     uint8_t *kind)                                                          \
+    {                                                                                        \
+        (void)vocab;                                                                         \
+        for (uint32_t j = 0; j < n; j++)                                                     \
+            kind[j] = cls[(size_t)row[j]];                                                   \
+    }
+FM_CLASSES_SCALAR(fm_classes64_scalar, int64_t)
+FM_CLASSES_SCALAR(fm_classes32_scalar, int32_t)
+#undef FM_CLASSES_SCALAR
+
 /* The 80/10/10 decisions of cnt <= 64 decision words (docs/semantics.md, section 8): rep[q] =
  * mask_id when w0[q] < t_mask, else -1 (keeps its id, or is replaced by a random id when
  * w0[q] < t_mask_random: bit q of the result). Thresholds are at most 2^32. */

@@ -465,6 +465,59 @@ static FM_TARGET_AVX512_BW FM_NOINLINE void fm_class_bits_avx512(const uint8_t *
     }
 }
 
+/* fm_classes*_scalar sixteen ids at a time: a gather of the four bytes at cls + y for each
+ * id y <= vocab - 4 (so every byte read is in the table), narrowed to the first byte; ids
+ * above that, and the last n mod 16 ids, are read one by one. */
+static FM_TARGET_AVX512 FM_NOINLINE void fm_classes64_avx512(const int64_t *row, uint32_t n,
+                                                             const uint8_t *cls, int64_t vocab,
+                                                             uint8_t *kind)
+{
+    uint32_t j = 0;
+    if (vocab >= 4) {
+        const __m512i vmax = _mm512_set1_epi64(vocab - 4);
+        for (; j + 16 <= n; j += 16) {
+            const __m512i a = _mm512_loadu_si512((const void *)(row + j));
+            const __m512i b = _mm512_loadu_si512((const void *)(row + j + 8));
+            const __mmask8 ka = _mm512_cmple_epu64_mask(a, vmax);
+            const __mmask8 kb = _mm512_cmple_epu64_mask(b, vmax);
+            const __m256i ga = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), ka, a,
+                                                           (const void *)cls, 1);
+            const __m256i gb = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), kb, b,
+                                                           (const void *)cls, 1);
+            const __m512i g = _mm512_inserti64x4(_mm512_castsi256_si512(ga), gb, 1);
+            _mm_storeu_si128((__m128i *)(void *)(kind + j), _mm512_cvtepi32_epi8(g));
+            for (unsigned far = (unsigned)(uint8_t)~ka | (unsigned)(uint8_t)~kb << 8; far != 0;
+                 far &= far - 1) {
+                const uint32_t i = j + (uint32_t)__builtin_ctz(far);
+                kind[i] = cls[(size_t)row[i]];
+            }
+        }
+    }
+    fm_classes64_scalar(row + j, n - j, cls, vocab, kind + j);
+}
+
+static FM_TARGET_AVX512 FM_NOINLINE void fm_classes32_avx512(const int32_t *row, uint32_t n,
+                                                             const uint8_t *cls, int64_t vocab,
+                                                             uint8_t *kind)
+{
+    uint32_t j = 0;
+    if (vocab >= 4) {
+        const __m512i vmax = _mm512_set1_epi32((int)(vocab - 4));
+        for (; j + 16 <= n; j += 16) {
+            const __m512i a = _mm512_loadu_si512((const void *)(row + j));
+            const __mmask16 k = _mm512_cmple_epu32_mask(a, vmax);
+            const __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, a,
+                                                          (const void *)cls, 1);
+            _mm_storeu_si128((__m128i *)(void *)(kind + j), _mm512_cvtepi32_epi8(g));
+            for (unsigned far = (unsigned)(uint16_t)~k; far != 0; far &= far - 1) {
+                const uint32_t i = j + (uint32_t)__builtin_ctz(far);
+                kind[i] = cls[(size_t)row[i]];
+            }
+        }
+    }
+    fm_classes32_scalar(row + j, n - j, cls, vocab, kind + j);
+}
+
 /* fm_actions_scalar, sixteen words per comparison, the last ones under a mask. */
 static FM_TARGET_AVX512 FM_NOINLINE uint64_t fm_actions_avx512(const uint32_t *w0, uint32_t cnt,
                                                                uint64_t t_mask,

@@ -31,23 +31,30 @@ typedef struct fm_isa_ops {
     uint64_t (*actions)(const uint32_t *w0, uint32_t cnt, uint64_t t_mask,
                         uint64_t t_mask_random, int32_t mask_id, int32_t *rep);
     void (*class_bits)(const uint8_t *kind, uint32_t ngroups, uint64_t *out);
+    void (*classes64)(const int64_t *row, uint32_t n, const uint8_t *cls, int64_t vocab,
+                      uint8_t *kind);
+    void (*classes32)(const int32_t *row, uint32_t n, const uint8_t *cls, int64_t vocab,
+                      uint8_t *kind);
 } fm_isa_ops;
 
 static const fm_isa_ops OPS[FM_ISA_COUNT] = {
     [FM_ISA_SCALAR] = {fm_gen_seq_scalar, fm_gen_gather_scalar, fm_bits_lt_scalar,
                        fm_bits_pos_scalar, fm_gap_bits64_scalar, fm_gap_bits32_scalar,
-                       fm_actions_scalar, fm_class_bits_scalar},
+                       fm_actions_scalar, fm_class_bits_scalar, fm_classes64_scalar,
+                       fm_classes32_scalar},
     [FM_ISA_GENERIC] = {fm_gen_seq_generic, fm_gen_gather_generic, fm_bits_lt_scalar,
                         fm_bits_pos_scalar, fm_gap_bits64_scalar, fm_gap_bits32_scalar,
-                        fm_actions_scalar, fm_class_bits_scalar},
+                        fm_actions_scalar, fm_class_bits_scalar, fm_classes64_scalar,
+                       fm_classes32_scalar},
 #if FM_HAVE_X86
     /* AVX2 has no compress: its bits_pos is the scalar loop */
     [FM_ISA_AVX2] = {fm_gen_seq_avx2, fm_gen_gather_avx2, fm_bits_lt_avx2, fm_bits_pos_scalar,
                      fm_gap_bits64_avx2, fm_gap_bits32_avx2, fm_actions_avx2,
-                     fm_class_bits_avx2},
+                     fm_class_bits_avx2, fm_classes64_scalar, fm_classes32_scalar},
     [FM_ISA_AVX512] = {fm_gen_seq_avx512, fm_gen_gather_avx512, fm_bits_lt_avx512,
                        fm_bits_pos_avx512, fm_gap_bits64_avx512, fm_gap_bits32_avx512,
-                       fm_actions_avx512, fm_class_bits_avx512},
+                       fm_actions_avx512, fm_class_bits_avx512, fm_classes64_avx512,
+                       fm_classes32_avx512},
 #endif
 };
 
@@ -174,6 +181,18 @@ void fm_i_class_bits(int path, const uint8_t *kind, uint32_t ngroups, uint64_t *
     ops(path)->class_bits(kind, ngroups, out);
 }
 
+void fm_i_classes64(int path, const int64_t *row, uint32_t n, const uint8_t *cls, int64_t vocab,
+                    uint8_t *kind)
+{
+    ops(path)->classes64(row, n, cls, vocab, kind);
+}
+
+void fm_i_classes32(int path, const int32_t *row, uint32_t n, const uint8_t *cls, int64_t vocab,
+                    uint8_t *kind)
+{
+    ops(path)->classes32(row, n, cls, vocab, kind);
+}
+
 /* The rejection branch of bounded(): walks the 1024 retry words of (domain, block). */
 FM_NOINLINE int fm_i_bounded_retry(const fm_seq *s, uint32_t domain, uint32_t block,
                                    uint32_t range, uint32_t t, uint32_t *result)
@@ -289,4 +308,16 @@ uint64_t fm__actions(int path, const uint32_t *w0, uint32_t cnt, uint64_t t_mask
 void fm__class_bits(int path, const uint8_t *kind, uint32_t ngroups, uint64_t *out)
 {
     fm_i_class_bits(fm_i_path_available(path) ? path : FM_ISA_SCALAR, kind, ngroups, out);
+}
+
+void fm__classes64(int path, const int64_t *row, uint32_t n, const uint8_t *cls, int64_t vocab,
+                   uint8_t *kind)
+{
+    fm_i_classes64(fm_i_path_available(path) ? path : FM_ISA_SCALAR, row, n, cls, vocab, kind);
+}
+
+void fm__classes32(int path, const int32_t *row, uint32_t n, const uint8_t *cls, int64_t vocab,
+                   uint8_t *kind)
+{
+    fm_i_classes32(fm_i_path_available(path) ? path : FM_ISA_SCALAR, row, n, cls, vocab, kind);
 }

@@ -11,12 +11,19 @@
  * checked directly (never a special token, whole words, budgets, padding layout, independence
  * from the batch around a row, every instruction-set path giving the same bits, errors).
  */
+#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS under -std=c11 */
 #include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#define FM_TEST_GUARD_PAGES 1
+#endif
 
 #include "../fastmask.h"
 #include "../fm_internal.h"
@@ -334,6 +341,84 @@ static void test_class_bits(void)
         }
     }
 }
+
+/* classes of every path against the definition: every vocabulary size 1..40 and larger ones,
+ * ids at both ends of the vocabulary (the gathers read four bytes at an id), every length. */
+static void test_classes(void)
+{
+    rng r = {24};
+    uint8_t want[100], got[101];
+    int64_t row64[100];
+    int32_t row32[100];
+    for (int it = 0; it < 3000; it++) {
+        const int64_t V = it < 400 ? 1 + it % 40 : 1 + rint_below(&r, 3000);
+        const uint32_t n = (uint32_t)(it % 101);
+        uint8_t *cls = xmalloc((size_t)V); /* exactly V bytes: a read past it is a bug */
+        for (int64_t i = 0; i < V; i++)
+            cls[i] = (uint8_t)rnext(&r);
+        for (uint32_t j = 0; j < n; j++) {
+            const int64_t k = rint_below(&r, 4);
+            const int64_t y = k == 0 ? V - 1 - rint_below(&r, V < 4 ? V : 4)
+                                     : k == 1 ? rint_below(&r, V < 4 ? V : 4) : rint_below(&r, V);
+            row64[j] = y;
+            row32[j] = (int32_t)y;
+            want[j] = cls[y];
+        }
+        for (int path = 0; path < FM_PATH_COUNT; path++) {
+            if (!fm__path_available(path))
+                continue;
+            memset(got, 0xA5, sizeof got);
+            fm__classes64(path, row64, n, cls, V, got);
+            CHECK(memcmp(want, got, n) == 0 && got[n] == 0xA5,
+                  "classes64 path %s differs (V %" PRId64 ", n %u)", fm__path_name(path), V, n);
+            memset(got, 0xA5, sizeof got);
+            fm__classes32(path, row32, n, cls, V, got);
+            CHECK(memcmp(want, got, n) == 0 && got[n] == 0xA5,
+                  "classes32 path %s differs (V %" PRId64 ", n %u)", fm__path_name(path), V, n);
+        }
+        free(cls);
+    }
+}
+
+#ifdef FM_TEST_GUARD_PAGES
+/* The class table of the gathers ends right before an inaccessible page: a read of a byte
+ * past the table (the four-byte gathers near the end of the vocabulary) would fault. */
+static void test_classes_at_page_end(void)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char *map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                              -1, 0);
+    CHECK(map != MAP_FAILED, "mmap");
+    if (map == MAP_FAILED)
+        return;
+    CHECK(mprotect(map + page, page, PROT_NONE) == 0, "mprotect");
+    int64_t row64[64];
+    int32_t row32[64];
+    uint8_t got[64];
+    for (int64_t V = 1; V <= 70; V++) {
+        uint8_t *cls = map + page - V;
+        for (int64_t i = 0; i < V; i++)
+            cls[i] = (uint8_t)(i * 7 + 1);
+        for (int j = 0; j < 64; j++) { /* mostly the last ids */
+            row64[j] = j % 3 == 0 ? j % V : V - 1 - j % (V < 4 ? V : 4);
+            row32[j] = (int32_t)row64[j];
+        }
+        for (int path = 0; path < FM_PATH_COUNT; path++) {
+            if (!fm__path_available(path))
+                continue;
+            fm__classes64(path, row64, 64, cls, V, got);
+            int right = 1;
+            for (int j = 0; j < 64; j++)
+                right &= got[j] == cls[row64[j]];
+            fm__classes32(path, row32, 64, cls, V, got);
+            for (int j = 0; j < 64; j++)
+                right &= got[j] == cls[row32[j]];
+            CHECK(right, "classes at the page end, path %s, V %" PRId64, fm__path_name(path), V);
+        }
+    }
+    munmap(map, 2 * page);
+}
+#endif
 
 /* ---- 3. bounded draws ------------------------------------------------------------------- */
 
@@ -2489,6 +2574,10 @@ int main(void)
     test_gap_bits();
     test_actions();
     test_class_bits();
+    test_classes();
+#ifdef FM_TEST_GUARD_PAGES
+    test_classes_at_page_end();
+#endif
     test_bounded();
     test_allowed_and_budget();
     test_config_errors();
