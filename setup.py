@@ -52,8 +52,10 @@ def build_flags(environ=os.environ, platform=sys.platform):
         kernels = common + ["-O0", "-g"]
         bindings = common + ["-O0", "-g"]
     else:
-        kernels = common + ["-O3", "-g0"]
-        bindings = common + ["-O3", "-g0"]
+        # functions start on a cache line: the speed of the hot loops (the list reader above
+        # all) then does not move with the size of unrelated code before them
+        kernels = common + ["-O3", "-g0", "-falign-functions=64", "-falign-loops=64"]
+        bindings = common + ["-O3", "-g0", "-falign-functions=64", "-falign-loops=64"]
     link = []
     if sanitize:
         san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]

@@ -109,6 +109,8 @@ def test_release_flags(setup_module_ns):
     for part in ("kernels", "bindings"):
         assert "-g0" in flags[part]
         assert "-ffp-contract=off" in flags[part]
+        # functions and loops on cache lines: speed that does not move with unrelated code
+        assert "-falign-functions=64" in flags[part] and "-falign-loops=64" in flags[part]
         assert not any(f.startswith("-fsanitize") for f in flags[part])
     assert flags["link"] == []
     assert flags["debug"] is False
