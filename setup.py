@@ -67,7 +67,7 @@ def build_flags(environ=os.environ, platform=sys.platform):
 
 FLAGS = build_flags()
 KERNEL_SOURCES = _sources("csrc/*.c")
-HEADERS = _sources("csrc/*.h") + _sources("fastmask/*.h")
+HEADERS = _sources("csrc/*.h") + _sources("fastmask/*.h") + _sources("fastmask/*.pxi")
 
 DIRECTIVES = {
     "language_level": "3",

@@ -247,6 +247,23 @@ int fm_attention_i32(int32_t *out, const int64_t *lengths, int64_t rows, int64_t
 int fm_attention_u8(uint8_t *out, const int64_t *lengths, int64_t rows, int64_t width,
                     int left);
 
+/* The inverse: the row lengths of a B x L attention mask. Every cell must be 0 or 1 and each
+ * row's ones contiguous at the side fm_row_offset puts tokens; otherwise FM_ERR_ARG with
+ * *err_row, the first row that breaks a rule, and *err_pos, its first cell that is not 0 or 1
+ * or, when there is none, its first cell out of place. */
+int fm_lengths_of_mask_i64(const int64_t *mask, int64_t rows, int64_t width, int left,
+                           int64_t *lengths, int64_t *err_row, int64_t *err_pos);
+int fm_lengths_of_mask_i32(const int32_t *mask, int64_t rows, int64_t width, int left,
+                           int64_t *lengths, int64_t *err_row, int64_t *err_pos);
+int fm_lengths_of_mask_u8(const uint8_t *mask, int64_t rows, int64_t width, int left,
+                          int64_t *lengths, int64_t *err_row, int64_t *err_pos);
+
+/* The real cells of a padded B x L array (elements of elem_bytes bytes; row i holds lengths[i]
+ * of them, each in [0, L], placed by fm_row_offset), one row after the other into out, which
+ * holds the sum of the lengths. */
+int fm_unpad(const void *padded, int elem_bytes, int64_t rows, int64_t width,
+             const int64_t *lengths, int left, void *out);
+
 /* The same for uint8 side arrays (special_tokens_mask, word-start flags): copies ragged uint8
  * rows into a padded B x L uint8 array, writing `fill` at padding. Rows longer than L are an
  * FM_ERR_LENGTH error (with *err_row) unless `truncate` is set. */

@@ -72,6 +72,58 @@ int FM_RFN(fm_attention)(FM_OUT *out, const int64_t *lengths, int64_t rows, int6
     return rc;
 }
 
+int FM_RFN(fm_lengths_of_mask)(const FM_OUT *mask, int64_t rows, int64_t width, int left,
+                                int64_t *lengths, int64_t *err_row, int64_t *err_pos)
+{
+    int64_t scratch_row, scratch_pos;
+    if (err_row == NULL)
+        err_row = &scratch_row;
+    if (err_pos == NULL)
+        err_pos = &scratch_pos;
+    *err_row = *err_pos = -1;
+    if (rows < 0 || width < 0 || (rows > 0 && lengths == NULL))
+        return FM_ERR_ARG;
+    if (rows == 0 || width == 0) {
+        for (int64_t i = 0; i < rows; i++)
+            lengths[i] = 0;
+        return FM_OK;
+    }
+    if (mask == NULL || rows > INT64_MAX / width)
+        return FM_ERR_ARG;
+    for (int64_t i = 0; i < rows; i++) {
+        const FM_OUT *row = mask + i * width;
+        /* the count of ones, and whether any cell has a bit above bit 0 (a value other than 0
+         * or 1, negative ones included), in one pass of ANDs, ORs and adds, which vectorises */
+        int64_t n = 0;
+        uint64_t other = 0;
+        for (int64_t c = 0; c < width; c++) {
+            const uint64_t v = (uint64_t)(int64_t)row[c];
+            n += (int64_t)(v & 1u);
+            other |= v & ~(uint64_t)1;
+        }
+        /* with only 0s and 1s, the ones are in place when the n cells at their side are 1 */
+        const int64_t off = fm_row_offset(n, width, left);
+        int64_t ones = 0;
+        for (int64_t c = off; c < off + n; c++)
+            ones += (int64_t)((uint64_t)(int64_t)row[c] & 1u);
+        if (other || ones != n) { /* the first cell that is not 0 or 1, else out of place */
+            *err_row = i;
+            for (int64_t c = 0; c < width; c++)
+                if (row[c] != 0 && row[c] != 1) {
+                    *err_pos = c;
+                    return FM_ERR_ARG;
+                }
+            for (int64_t c = 0; c < width; c++)
+                if ((row[c] == 1) != (c >= off && c < off + n)) {
+                    *err_pos = c;
+                    return FM_ERR_ARG;
+                }
+        }
+        lengths[i] = n;
+    }
+    return FM_OK;
+}
+
 #undef FM_RFN
 #undef FM_RCAT
 #undef FM_RCAT2

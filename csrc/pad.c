@@ -6,6 +6,7 @@
 #include "fastmask.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #include "fm_common.h"
 #include "fm_internal.h"
@@ -52,6 +53,33 @@ int fm_check_ragged(const int64_t *offsets, int64_t rows, int64_t width, int hav
 #include "fm_rows_impl.h"
 #undef FM_OUT
 #undef FM_OSFX
+
+/* ---- padded arrays -> ragged rows --------------------------------------------------------- */
+
+int fm_unpad(const void *padded, int elem_bytes, int64_t rows, int64_t width,
+             const int64_t *lengths, int left, void *out)
+{
+    if (rows < 0 || width < 0 || elem_bytes <= 0 || (rows > 0 && lengths == NULL))
+        return FM_ERR_ARG;
+    for (int64_t i = 0; i < rows; i++)
+        if (lengths[i] < 0 || lengths[i] > width)
+            return FM_ERR_ARG;
+    if (rows == 0 || width == 0)
+        return FM_OK;
+    if (padded == NULL || rows > INT64_MAX / width || width > INT64_MAX / elem_bytes / rows)
+        return FM_ERR_ARG;
+    const unsigned char *src = (const unsigned char *)padded;
+    unsigned char *dst = (unsigned char *)out;
+    const size_t es = (size_t)elem_bytes;
+    for (int64_t i = 0; i < rows; i++) {
+        const size_t n = (size_t)lengths[i];
+        if (n > 0)
+            memcpy(dst, src + ((size_t)(i * width + fm_row_offset(lengths[i], width, left))) * es,
+                   n * es);
+        dst += n * es;
+    }
+    return FM_OK;
+}
 
 /* ---- ragged rows -> padded arrays (fm_pad_impl.h): fm_pad_<in>_<out> --------------------- */
 

@@ -25,11 +25,8 @@
  *   gen_gather  blocks[0..n) in any order; words 0 and 1 stored apart (w0[i], w1[i]).
  *               Writes exactly n entries of each.
  *
- * and the other per-path helpers of the kernel: bits_lt, bit i of bits[i / 64] = (words[i] < t)
- * for 64-word groups; bits_pos, the positions of the set bits of such masks in order; gap_bits
- * (int64 and int32 ids), the positions whose id lies outside the special gap as such masks;
- * actions, the 80/10/10 decisions of up to 64 decision words; class_bits, bits 0..2 of 64-byte
- * groups of class bytes as three masks per group.
+ * The kernel's other per-path helpers (bit masks, class bytes, the 80/10/10 decisions) are in
+ * ops_portable.h and ops_simd.h.
  */
 #ifndef FASTMASK_PHILOX_H
 #define FASTMASK_PHILOX_H

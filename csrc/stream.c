@@ -14,6 +14,8 @@
 #include "philox.h"
 #include "philox_portable.h"
 #include "philox_simd.h"
+#include "ops_portable.h"
+#include "ops_simd.h"
 
 /* =============================================================================================
  * 1. Instruction-set paths

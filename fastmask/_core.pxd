@@ -98,6 +98,14 @@ cdef extern from "fastmask.h" nogil:
                          int left)
     int fm_attention_u8(uint8_t *out, const int64_t *lengths, int64_t rows, int64_t width,
                         int left)
+    int fm_lengths_of_mask_i64(const int64_t *mask, int64_t rows, int64_t width, int left,
+                               int64_t *lengths, int64_t *err_row, int64_t *err_pos)
+    int fm_lengths_of_mask_i32(const int32_t *mask, int64_t rows, int64_t width, int left,
+                               int64_t *lengths, int64_t *err_row, int64_t *err_pos)
+    int fm_lengths_of_mask_u8(const uint8_t *mask, int64_t rows, int64_t width, int left,
+                              int64_t *lengths, int64_t *err_row, int64_t *err_pos)
+    int fm_unpad(const void *padded, int elem_bytes, int64_t rows, int64_t width,
+                 const int64_t *lengths, int left, void *out)
 
     int fm_word_starts_from_ids(const int64_t *word_ids, const int64_t *offsets, int64_t rows,
                                 int64_t width, int left, int truncate, uint8_t *out,

@@ -17,7 +17,7 @@ from . import _config as C
 from ._checks import check_exclusive, int_array, offsets_array
 from .words.flags import example_offset_flags, example_word_id_flags, starts_from_chinese_ref
 
-__all__ = ["Rows", "WordIds", "Offsets", "real_mask", "normalize_ids", "side_rows",
+__all__ = ["Rows", "WordIds", "Offsets", "Padded", "real_mask", "normalize_ids", "side_rows",
            "word_start_rows", "truncate", "check_lengths"]
 
 
@@ -44,6 +44,26 @@ class Rows:
         return [v[o[i]:o[i + 1]] for i in range(len(o) - 1)]
 
 
+class Padded:
+    """Where the real tokens of a padded 2-D input are: row i holds ``lengths[i]`` of them, at
+    the end opposite its padding. :meth:`compact` takes them out of any array of that shape."""
+
+    __slots__ = ("shape", "lengths", "left")
+
+    def __init__(self, shape, lengths: np.ndarray, left: bool):
+        self.shape = shape
+        self.lengths = lengths
+        self.left = left
+
+    def compact(self, arr: np.ndarray) -> np.ndarray:
+        """The real cells of ``arr`` (of this shape), row after row, as a 1-D array."""
+        from . import _core
+
+        if bool((self.lengths == self.shape[1]).all()):
+            return np.ascontiguousarray(arr).reshape(-1)
+        return _core.unpad(np.ascontiguousarray(arr), self.lengths, self.left)
+
+
 def real_mask(width: int, lengths: np.ndarray, left: bool) -> np.ndarray:
     """Boolean (B, width) mask of the real tokens of rows with these lengths."""
     cols = np.arange(width)
@@ -53,8 +73,8 @@ def real_mask(width: int, lengths: np.ndarray, left: bool) -> np.ndarray:
 
 
 def lengths_from(name: str, n_rows: int, width: int, lengths: Any, attention_mask: Any,
-                  left: bool) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """Row lengths (and a boolean keep-mask) of a padded 2-D input."""
+                  left: bool) -> Tuple[np.ndarray, None]:
+    """Row lengths of a padded 2-D input, from lengths, an attention mask or its width."""
     if lengths is not None and attention_mask is not None:
         raise ValueError("pass lengths or attention_mask, not both")
     if lengths is not None:
@@ -68,32 +88,34 @@ def lengths_from(name: str, n_rows: int, width: int, lengths: Any, attention_mas
             raise ValueError(f"lengths[{i}] = {int(ln[i])} is outside [0, {width}]")
         return ln, None
     if attention_mask is not None:
+        from . import _core
+
         am = np.asarray(attention_mask)
         if am.shape != (n_rows, width):
             raise ValueError(f"attention_mask must have the shape of {name} {(n_rows, width)}, "
                              f"got {am.shape}")
         if am.dtype.kind not in "iub":
             raise TypeError(f"attention_mask must be an integer or boolean array, got {am.dtype}")
-        keep = am != 0
-        if am.dtype.kind != "b":
-            cells = np.argwhere((am != 0) & (am != 1))
-            if cells.shape[0]:
-                i, j = map(int, cells[0])
-                raise ValueError(f"attention_mask[{i}][{j}] = {am[i, j]} is not 0 or 1")
-        ln = keep.sum(axis=1).astype(np.int64)
-        # the real tokens of a row must be contiguous, at the padding side's opposite end
-        cells = np.argwhere(real_mask(width, ln, left) != keep)
-        if cells.shape[0]:
-            i, j = map(int, cells[0])
+        if am.dtype.kind == "b":
+            am = am.view(np.uint8)
+        elif am.dtype not in (np.int64, np.int32, np.uint8):
+            am = np.where((am == 0) | (am == 1), am, 2).astype(np.int64)  # keeps "not 0/1"
+        rc, i, j, ln = _core.lengths_of_mask(np.ascontiguousarray(am), left)
+        if rc != _core.OK:
+            v = np.asarray(attention_mask)[i, j]
+            if v != 0 and v != 1:
+                raise ValueError(f"attention_mask[{i}][{j}] = {v} is not 0 or 1")
+            # the real tokens of a row must be contiguous, at the padding side's opposite end
             raise ValueError(f"attention_mask[{i}] is not a {'left' if left else 'right'}-padded "
                              f"mask (position {j}); fastmask expects real tokens to be contiguous")
-        return ln, keep
+        return ln, None
     return np.full(n_rows, width, dtype=np.int64), None
 
 
 def normalize_ids(input_ids: Any, lengths: Any, attention_mask: Any, offsets: Any,
-                   left: bool) -> Tuple[Rows, Optional[np.ndarray]]:
-    """Turns any accepted input form into :class:`Rows`; also returns a 2-D keep-mask if any."""
+                   left: bool) -> Tuple[Rows, Optional["Padded"]]:
+    """Turns any accepted input form into :class:`Rows`; for a padded 2-D input also returns
+    where its real tokens are (:class:`Padded`), for the side inputs of the same shape."""
     from . import _core
 
     name = "input_ids"
@@ -114,20 +136,14 @@ def normalize_ids(input_ids: Any, lengths: Any, attention_mask: Any, offsets: An
             if arr.dtype.kind not in "iu" :
                 raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
             B, W = arr.shape
-            ln, keep = lengths_from(name, B, W, lengths, attention_mask, left)
-            if keep is None:
-                keep = real_mask(W, ln, left)
-                if bool(keep.all()):
-                    values = arr.reshape(-1)
-                else:
-                    values = arr[keep]
-            else:
-                values = arr[keep]
+            ln, _ = lengths_from(name, B, W, lengths, attention_mask, left)
+            padded = Padded((B, W), ln, left)
+            values = padded.compact(arr)
             if values.dtype not in (np.int64, np.int32):
                 values = checked_cast(values, name)
             off = np.zeros(B + 1, dtype=np.int64)
             np.cumsum(ln, out=off[1:])
-            return Rows(values=np.ascontiguousarray(values), offsets=off, lengths=ln), keep
+            return Rows(values=values, offsets=off, lengths=ln), padded
         if arr.ndim == 1 and arr.dtype != object:
             raise ValueError(f"{name} is a 1-D array: pass a batch (a list of sequences, a 2-D "
                              "array, or flat values with offsets=)")
@@ -155,7 +171,7 @@ def checked_cast(values: np.ndarray, name: str) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def side_rows(name: str, value: Any, ids: Rows, keep: Optional[np.ndarray],
+def side_rows(name: str, value: Any, ids: Rows, keep: Optional[Padded],
                flag: bool, cut: Optional[int] = None) -> Optional[Rows]:
     """Normalises a per-token side input (special_tokens_mask, token_type_ids, word_starts).
 
@@ -181,7 +197,7 @@ def side_rows(name: str, value: Any, ids: Rows, keep: Optional[np.ndarray],
             if arr.shape != keep.shape:
                 raise ValueError(f"{name} must have the shape of input_ids {keep.shape}, got "
                                  f"{arr.shape}")
-            arr = arr[keep]
+            arr = keep.compact(arr)
         elif arr.ndim == 2 and ids.offsets is not None and arr.shape[0] == len(ids) and \
                 bool((ids.lengths == arr.shape[1]).all()):
             arr = arr.reshape(-1)

@@ -120,7 +120,7 @@ def _product_files():
         for dirpath, dirnames, filenames in os.walk(os.path.join(ROOT, top)):
             dirnames[:] = [d for d in dirnames if d not in ("__pycache__", "tests")]
             for name in filenames:
-                if name.endswith((".py", ".pyx", ".pxd", ".c", ".h")) and name != "_core.c":
+                if name.endswith((".py", ".pyx", ".pxi", ".pxd", ".c", ".h")) and name != "_core.c":
                     yield os.path.join(dirpath, name)
 
 

@@ -2219,6 +2219,113 @@ static void check_flags(const char *what, const uint8_t *out, const uint8_t *wan
     }
 }
 
+/* fm_lengths_of_mask_* and fm_unpad against their definitions: random valid masks of both
+ * sides, then one broken cell (a 2, a -1, a hole, a one out of place), every element type. */
+static void test_mask_lengths_and_unpad(void)
+{
+    rng r = {41};
+    for (int it = 0; it < 600; it++) {
+        const int64_t B = rint_below(&r, 6), L = rint_below(&r, 40);
+        const int left = it % 2;
+        int64_t *len = xmalloc((size_t)(B + 1) * sizeof(int64_t));
+        int64_t *m64 = xmalloc((size_t)(B * L + 1) * sizeof(int64_t));
+        int32_t *m32 = xmalloc((size_t)(B * L + 1) * sizeof(int32_t));
+        uint8_t *m8 = xmalloc((size_t)(B * L + 1));
+        int64_t *got = xmalloc((size_t)(B + 1) * sizeof(int64_t));
+        for (int64_t i = 0; i < B; i++) {
+            len[i] = rint_below(&r, L + 1);
+            for (int64_t c = 0; c < L; c++) {
+                const int64_t off = left ? L - len[i] : 0;
+                m64[i * L + c] = c >= off && c < off + len[i];
+            }
+        }
+        /* one cell broken in a third of the cases */
+        if (B > 0 && L > 0 && it % 3 == 0) {
+            const int64_t bad_row = rint_below(&r, B), bad_col = rint_below(&r, L);
+            const int64_t k = rint_below(&r, 3);
+            int64_t *cell = &m64[bad_row * L + bad_col];
+            *cell = k == 0 ? 2 : k == 1 ? -1 : !*cell;
+        }
+        for (int64_t q = 0; q < B * L; q++) {
+            m32[q] = (int32_t)m64[q];
+            m8[q] = (uint8_t)m64[q];
+        }
+        /* the definition: values 0/1, and the ones a run at the row's side */
+        int64_t want_row = -1, want_pos = -1;
+        for (int64_t i = 0; i < B && want_row < 0; i++) {
+            int64_t n = 0;
+            for (int64_t c = 0; c < L; c++)
+                n += m64[i * L + c] == 1;
+            len[i] = n; /* a flip at the end of a run leaves a valid mask of another length */
+            const int64_t off = left ? L - n : 0;
+            for (int64_t c = 0; c < L && want_row < 0; c++)
+                if (m64[i * L + c] != 0 && m64[i * L + c] != 1) {
+                    want_row = i;
+                    want_pos = c;
+                }
+            for (int64_t c = 0; c < L && want_row < 0; c++)
+                if ((m64[i * L + c] == 1) != (c >= off && c < off + n)) {
+                    want_row = i;
+                    want_pos = c;
+                }
+        }
+        int64_t er, ep;
+        const int want_rc = want_row < 0 ? FM_OK : FM_ERR_ARG;
+        int rc = fm_lengths_of_mask_i64(m64, B, L, left, got, &er, &ep);
+        CHECK(rc == want_rc && er == want_row && ep == want_pos &&
+                  (rc != FM_OK || B == 0 || memcmp(got, len, (size_t)B * sizeof(int64_t)) == 0),
+              "lengths_of_mask i64 (iter %d)", it);
+        rc = fm_lengths_of_mask_i32(m32, B, L, left, got, &er, &ep);
+        CHECK(rc == want_rc && er == want_row && ep == want_pos, "lengths_of_mask i32 (iter %d)",
+              it);
+        /* as uint8, -1 is 255: still neither 0 nor 1, at the same cell */
+        rc = fm_lengths_of_mask_u8(m8, B, L, left, got, &er, &ep);
+        CHECK(rc == want_rc && er == want_row && ep == want_pos, "lengths_of_mask u8 (iter %d)",
+              it);
+        if (want_row < 0) { /* fm_unpad of a padded batch of ids, 8- and 4-byte elements */
+            int64_t *ids = xmalloc((size_t)(B * L + 1) * sizeof(int64_t));
+            int64_t *want = xmalloc((size_t)(B * L + 1) * sizeof(int64_t));
+            int64_t *out = xmalloc((size_t)(B * L + 1) * sizeof(int64_t));
+            int32_t *ids32 = xmalloc((size_t)(B * L + 1) * sizeof(int32_t));
+            int32_t *out32 = xmalloc((size_t)(B * L + 1) * sizeof(int32_t));
+            int64_t total = 0;
+            for (int64_t q = 0; q < B * L; q++) {
+                ids[q] = (int64_t)rnext(&r);
+                ids32[q] = (int32_t)ids[q];
+            }
+            for (int64_t i = 0; i < B; i++)
+                for (int64_t c = 0; c < L; c++)
+                    if (m64[i * L + c])
+                        want[total++] = ids[i * L + c];
+            CHECK(fm_unpad(ids, 8, B, L, len, left, out) == FM_OK &&
+                      memcmp(out, want, (size_t)total * sizeof(int64_t)) == 0,
+                  "unpad int64 (iter %d)", it);
+            CHECK(fm_unpad(ids32, 4, B, L, len, left, out32) == FM_OK, "unpad int32 status");
+            int same = 1;
+            for (int64_t q = 0; q < total; q++)
+                same &= out32[q] == (int32_t)want[q];
+            CHECK(same, "unpad int32 (iter %d)", it);
+            if (B > 0) {
+                const int64_t keep = len[0];
+                len[0] = L + 1;
+                CHECK(fm_unpad(ids, 8, B, L, len, left, out) == FM_ERR_ARG,
+                      "unpad refuses a length above the width");
+                len[0] = keep;
+            }
+            free(ids);
+            free(want);
+            free(out);
+            free(ids32);
+            free(out32);
+        }
+        free(len);
+        free(m64);
+        free(m32);
+        free(m8);
+        free(got);
+    }
+}
+
 static void test_word_starts(void)
 {
     rng r = {23};
@@ -2586,6 +2693,7 @@ int main(void)
     test_kernel_errors();
     test_pad();
     test_pad_cells_attention();
+    test_mask_lengths_and_unpad();
     test_word_starts();
     test_table_flags_match_kernel();
     test_kernel_vs_reference();
