@@ -502,7 +502,7 @@ class Masker:
             finally:
                 results = [f.result() for f in futs]
             _check_status(results)
-        elif ids.values is not None and ids.values.dtype == out_ids.dtype:
+        elif ids.dtype is not None and ids.dtype == out_ids.dtype:
             # ragged rows of the output's type: the kernel copies them in as it masks them
             lens = np.minimum(ids.lengths, width)
             self._mask_rows(epoch, out_ids, labels, attention, lens, left, special_p, starts_p,
@@ -541,7 +541,7 @@ class Masker:
         lens = np.ascontiguousarray(lens, dtype=np.int64)
         threads = _thread_count(self.num_threads, int(lens.sum()), B)
         bounds = [B * k // threads for k in range(threads + 1)]
-        src = (ragged.values, ragged.offsets) if ragged is not None else (None, None)
+        src = ragged.kernel_source() if ragged is not None else (None, None)
         calls = [(_core.mask_batch, self._core, epoch, out_ids, labels, attention, lens, left,
                   special_p, starts_p, sids, bounds[k], bounds[k + 1], *src)
                  for k in range(threads)]

@@ -22,15 +22,47 @@ __all__ = ["Rows", "WordIds", "Offsets", "Padded", "real_mask", "normalize_ids",
 
 
 class Rows:
-    """A batch of ragged rows: either a list of per-row sequences or flat values + offsets."""
+    """A batch of ragged rows: either a list of per-row sequences or flat values + offsets.
 
-    __slots__ = ("rows", "values", "offsets", "lengths")
+    The rows of a padded 2-D input (of the output's element types) are kept as that array:
+    their flat values are made (one copy, row after row) only when something asks for them, and
+    :meth:`kernel_source` hands the array itself to the C core, which reads each row in place.
+    """
 
-    def __init__(self, rows=None, values=None, offsets=None, lengths=None):
+    __slots__ = ("rows", "_values", "offsets", "lengths", "_padded", "_source")
+
+    def __init__(self, rows=None, values=None, offsets=None, lengths=None, padded=None,
+                 source=None):
         self.rows = rows
-        self.values = values
+        self._values = values
         self.offsets = offsets
         self.lengths = lengths
+        self._padded = padded  # a Padded, with source: the C-contiguous 2-D array it describes
+        self._source = source
+
+    @property
+    def values(self):
+        if self._values is None and self._source is not None:
+            self._values = self._padded.compact(self._source)
+        return self._values
+
+    @property
+    def dtype(self):
+        """The element type of the flat values (None for a list of rows)."""
+        if self._source is not None:
+            return self._source.dtype
+        return None if self._values is None else self._values.dtype
+
+    def kernel_source(self):
+        """(values, offsets) for the C core: row i is ``lengths[i]`` values from offsets[i] on
+        (consecutive offsets may leave gaps between rows, which the core never reads)."""
+        if self._source is None or self._values is not None:
+            return self.values, self.offsets
+        B, W = self._source.shape
+        starts = np.arange(B + 1, dtype=np.int64) * W
+        if self._padded.left:
+            starts[:-1] += W - self.lengths
+        return self._source.reshape(-1), starts
 
     def __len__(self) -> int:
         return int(self.lengths.shape[0])
@@ -138,12 +170,13 @@ def normalize_ids(input_ids: Any, lengths: Any, attention_mask: Any, offsets: An
             B, W = arr.shape
             ln, _ = lengths_from(name, B, W, lengths, attention_mask, left)
             padded = Padded((B, W), ln, left)
-            values = padded.compact(arr)
-            if values.dtype not in (np.int64, np.int32):
-                values = checked_cast(values, name)
             off = np.zeros(B + 1, dtype=np.int64)
             np.cumsum(ln, out=off[1:])
-            return Rows(values=values, offsets=off, lengths=ln), padded
+            if arr.dtype not in (np.int64, np.int32):
+                values = checked_cast(padded.compact(arr), name)
+                return Rows(values=values, offsets=off, lengths=ln), padded
+            return Rows(offsets=off, lengths=ln, padded=padded,
+                        source=np.ascontiguousarray(arr)), padded
         if arr.ndim == 1 and arr.dtype != object:
             raise ValueError(f"{name} is a 1-D array: pass a batch (a list of sequences, a 2-D "
                              "array, or flat values with offsets=)")

@@ -106,3 +106,17 @@ def test_inputs_are_not_modified():
     _masker(False)(arr, attention_mask=att)
     np.testing.assert_array_equal(arr, a0)
     np.testing.assert_array_equal(att, t0)
+
+
+@pytest.mark.parametrize("left", [False, True])
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_out_of_range_id_is_named_in_its_row(left, dtype):
+    # the core reads such rows in place in the padded array: the position is the row's own
+    a = np.full((3, 6), 9, dtype=dtype)
+    lengths = [6, 3, 2]
+    row = [5, 2000, 7]
+    a[1, 3:] = row if left else 0
+    if not left:
+        a[1, :3] = row
+    with pytest.raises(ValueError, match=r"input_ids\[1\]\[1\]: id 2000 is out of range"):
+        _masker(left, dtype=np.dtype(dtype).name)(a, lengths=lengths)
