@@ -548,6 +548,8 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
     const FM_T pad = (FM_T)cfg->pad_id;
     const FM_T ignore = (FM_T)cfg->ignore_index;
     const FM_FN(streaming) st = FM_FN(streaming_for)(path);
+    if (cfg->units == FM_UNITS_WORDS && cfg->id_class != NULL)
+        fm_prefetch_table(cfg->id_class, cfg->vocab_size);
     /* token units, Bernoulli, AVX-512: the first pass also makes the gap bits of the picks */
     const int fused_gap = FM_HAVE_X86 && path == FM_ISA_AVX512 &&
                           cfg->units == FM_UNITS_TOKENS && cfg->selection == FM_SELECT_BERNOULLI;
