@@ -147,65 +147,42 @@ static FM_TARGET_AVX512 FM_NOINLINE void fm_bits_lt_avx512(const uint32_t *words
     }
 }
 
-/* fm_gap_bits*_scalar with masked loads: eight int64 or sixteen int32 ids per unsigned
- * comparison of d = y - lo with len (an id below lo wraps to a number above every run). */
-static FM_TARGET_AVX512 FM_NOINLINE void fm_gap_bits64_avx512(const int64_t *row, uint32_t n,
-                                                              int64_t lo, int64_t len,
-                                                              uint64_t *bits)
-{
-    const __m512i vlo = _mm512_set1_epi64(lo), vlen = _mm512_set1_epi64(len);
-    uint32_t q = 0;
-    for (; 64 * q + 64 <= n; q++) {
-        const int64_t *r = row + 64 * (size_t)q;
-        uint64_t m = 0;
-        for (int k = 0; k < 8; k++) {
-            const __m512i d = _mm512_sub_epi64(_mm512_loadu_si512((const void *)(r + 8 * k)), vlo);
-            m |= (uint64_t)_mm512_cmpge_epu64_mask(d, vlen) << (8 * k);
-        }
-        bits[q] = m;
+/* fm_gap_bits*_scalar with masked loads: eight int64 or sixteen int32 ids (LANES, of the
+ * element suffix S: epi64 / epu64 or epi32 / epu32) per unsigned comparison of d = y - lo
+ * with len (an id below lo wraps to a number above every run). */
+#define FM_GAP_BITS_AVX512(name, T, LANES, MASK, SI, SU)                                     \
+    static FM_TARGET_AVX512 FM_NOINLINE void name(const T *row, uint32_t n, int64_t lo,      \
+                                                  int64_t len, uint64_t *bits)               \
+    {                                                                                        \
+        const __m512i vlo = _mm512_set1_##SI((T)lo), vlen = _mm512_set1_##SI((T)len);        \
+        uint32_t q = 0;                                                                      \
+        for (; 64 * q + 64 <= n; q++) {                                                      \
+            const T *r = row + 64 * (size_t)q;                                               \
+            uint64_t m = 0;                                                                  \
+            for (int k = 0; k < 64 / LANES; k++) {                                           \
+                const __m512i d =                                                            \
+                    _mm512_sub_##SI(_mm512_loadu_si512((const void *)(r + LANES * k)), vlo);  \
+                m |= (uint64_t)_mm512_cmpge_##SU##_mask(d, vlen) << (LANES * k);             \
+            }                                                                                \
+            bits[q] = m;                                                                     \
+        }                                                                                    \
+        if (64 * q < n) { /* the last 1..63 ids, under masks */                              \
+            const T *r = row + 64 * (size_t)q;                                               \
+            const uint32_t cnt = n - 64 * q;                                                 \
+            uint64_t m = 0;                                                                  \
+            for (uint32_t k = 0; LANES * k < cnt; k++) {                                     \
+                const uint32_t c = cnt - LANES * k < LANES ? cnt - LANES * k : LANES;        \
+                const MASK live = (MASK)((1u << c) - 1u);                                    \
+                const __m512i d =                                                            \
+                    _mm512_sub_##SI(_mm512_maskz_loadu_##SI(live, r + LANES * k), vlo);      \
+                m |= (uint64_t)_mm512_mask_cmpge_##SU##_mask(live, d, vlen) << (LANES * k);  \
+            }                                                                                \
+            bits[q] = m;                                                                     \
+        }                                                                                    \
     }
-    if (64 * q < n) { /* the last 1..63 ids, under masks */
-        const int64_t *r = row + 64 * (size_t)q;
-        const uint32_t cnt = n - 64 * q;
-        uint64_t m = 0;
-        for (uint32_t k = 0; 8 * k < cnt; k++) {
-            const uint32_t c = cnt - 8 * k < 8 ? cnt - 8 * k : 8;
-            const __mmask8 live = (__mmask8)((1u << c) - 1u);
-            const __m512i d = _mm512_sub_epi64(_mm512_maskz_loadu_epi64(live, r + 8 * k), vlo);
-            m |= (uint64_t)_mm512_mask_cmpge_epu64_mask(live, d, vlen) << (8 * k);
-        }
-        bits[q] = m;
-    }
-}
-
-static FM_TARGET_AVX512 FM_NOINLINE void fm_gap_bits32_avx512(const int32_t *row, uint32_t n,
-                                                              int64_t lo, int64_t len,
-                                                              uint64_t *bits)
-{
-    const __m512i vlo = _mm512_set1_epi32((int)lo), vlen = _mm512_set1_epi32((int)len);
-    uint32_t q = 0;
-    for (; 64 * q + 64 <= n; q++) {
-        const int32_t *r = row + 64 * (size_t)q;
-        uint64_t m = 0;
-        for (int k = 0; k < 4; k++) {
-            const __m512i d = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(r + 16 * k)), vlo);
-            m |= (uint64_t)_mm512_cmpge_epu32_mask(d, vlen) << (16 * k);
-        }
-        bits[q] = m;
-    }
-    if (64 * q < n) { /* the last 1..63 ids, under masks */
-        const int32_t *r = row + 64 * (size_t)q;
-        const uint32_t cnt = n - 64 * q;
-        uint64_t m = 0;
-        for (uint32_t k = 0; 16 * k < cnt; k++) {
-            const uint32_t c = cnt - 16 * k < 16 ? cnt - 16 * k : 16;
-            const __mmask16 live = (__mmask16)((1u << c) - 1u);
-            const __m512i d = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(live, r + 16 * k), vlo);
-            m |= (uint64_t)_mm512_mask_cmpge_epu32_mask(live, d, vlen) << (16 * k);
-        }
-        bits[q] = m;
-    }
-}
+FM_GAP_BITS_AVX512(fm_gap_bits64_avx512, int64_t, 8, __mmask8, epi64, epu64)
+FM_GAP_BITS_AVX512(fm_gap_bits32_avx512, int32_t, 16, __mmask16, epi32, epu32)
+#undef FM_GAP_BITS_AVX512
 
 /* fm_class_bits_scalar with vptestmb: one 64-byte load and three tests per group. */
 static FM_TARGET_AVX512_BW FM_NOINLINE void fm_class_bits_avx512(const uint8_t *kind,
