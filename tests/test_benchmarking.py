@@ -445,3 +445,24 @@ def test_busy_machine_warning(tiny_doc):
     assert "other processes used 25 % of the machine's CPU time" in bm.format_report(doc)
     doc = dict(tiny_doc, machine=dict(tiny_doc["machine"], other_cpu_share=0.01))
     assert "warning" not in bm.format_report(doc)
+
+
+def test_time_interleaved_takes_turns_and_checks_first_outputs():
+    calls = []
+    checked = []
+
+    def make(name):
+        def fn(i):
+            calls.append((name, i))
+            return (name, i)
+        return fn
+
+    t = bm.Timing(repeat=4, warmup=1, min_time=0.0, max_time=10.0, keep=2)
+    times = bm.time_interleaved([make("a"), make("b")], 3, t,
+                                [checked.append, None])
+    assert [len(x) for x in times] == [4, 4]
+    assert checked == [("a", 0)]  # the first output of the first function only
+    timed = calls[2:]  # after one warm-up round
+    # rounds alternate which function goes first, each on the same batch
+    assert timed == [("a", 0), ("b", 0), ("b", 1), ("a", 1), ("a", 2), ("b", 2), ("b", 0),
+                     ("a", 0)]

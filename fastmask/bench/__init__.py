@@ -74,6 +74,7 @@ from .timing import (
                      batches_for,
                      headline_timing,
                      time_fresh,
+                     time_interleaved,
                      time_steady,
 )
 
@@ -87,7 +88,8 @@ __all__ = [
     "Context", "Peer", "FastmaskPeer", "ReferencePeer", "NumpyPeer", "HFPeer",
     "HFWholeWordPeer", "PadFloorPeer", "CopyFloorPeer", "PEERS", "SHORT", "OTHER_MASKING",
     "get_peer", "hf_tokenizer",
-    "Timing", "time_steady", "time_fresh", "batches_for", "headline_timing", "HEADLINE_CALLS",
+    "Timing", "time_steady", "time_interleaved", "time_fresh", "batches_for", "headline_timing",
+    "HEADLINE_CALLS",
     "HEADLINE_WARMUP",
     "Progress",
     "Settings", "run", "token_scaling", "floor_ratios", "FLOOR_OF",

@@ -25,6 +25,7 @@ from .timing import (
     batches_for,
     headline_timing,
     time_fresh,
+    time_interleaved,
     time_steady,
 )
 
@@ -91,6 +92,23 @@ def _measure(peer: Peer, data: ScenarioData, ctx: Context,
     return _stats(times), None
 
 
+#: Measured together, in turns (:func:`time_interleaved`): the floor ratios compare these.
+FLOOR_GROUP = ("fastmask", "pad-floor", "copy-floor")
+
+
+def _measure_group(peers: Sequence[Peer], data: ScenarioData, ctx: Context,
+                   timing: Timing) -> List[Tuple[Dict[str, Any], Optional[str]]]:
+    """:func:`_measure` for several peers timed in turns; if one of them fails to prepare or
+    check, each is measured on its own instead."""
+    try:
+        fns = [p.prepare(data, ctx) for p in peers]
+        checks = [(lambda out, p=p: p.check(out, data, 0)) for p in peers]
+        times = time_interleaved(fns, len(data), timing, checks)
+    except Exception:
+        return [_measure(p, data, ctx, timing) for p in peers]
+    return [(_stats(t), None) for t in times]
+
+
 def run(settings: Settings, source: Optional[DataSource] = None,
         progress: bool = True, log: Callable[[str], None] = lambda s: None) -> Dict[str, Any]:
     """Runs the benchmark; returns the results document (see :func:`validate_results`)."""
@@ -150,9 +168,11 @@ def run(settings: Settings, source: Optional[DataSource] = None,
                              "inputs": sc.inputs, "tokens": data.tokens,
                              "padded_width": data.width, "batches": len(data)})
             timing = headline_timing(settings.timing) if sc == headline else settings.timing
+            group = [p for p in ps if p.name in FLOOR_GROUP]
+            together = dict(zip((p.name for p in group), _measure_group(group, data, ctx, timing)))
             for p in ps:
                 bar.set(f"{sc.id} · {p.name}")
-                r, err = _measure(p, data, ctx, timing)
+                r, err = together[p.name] if p.name in together else _measure(p, data, ctx, timing)
                 if err:  # a peer failing must not sink the whole report
                     skipped.append({"scenario": sc.id, "peer": p.name, "reason": err})
                     log(f"{p.name} failed on {sc.id}: {err[len('failed: '):]}")
@@ -361,7 +381,9 @@ def _notes(peers_doc: List[Dict[str, Any]]) -> List[str]:
                      "outside the timing. It also forces mask_replace_prob=1.")
     notes.append("fastmask / floor divides fastmask's time by the floor of its input form, "
                  "measured in the same run: lists by fastmask.pad reading the lists, arrays by "
-                 "writing the three padded outputs; 'of minima' divides the minimum times.")
+                 "writing the three padded outputs; 'of minima' divides the minimum times. "
+                 "fastmask and the two floors are timed in turns (one call of each per round), "
+                 "so that a change in the machine's load reaches all three alike.")
     notes.append("DataLoader: median epoch time over persistent-worker epochs after one "
                  "untimed epoch; the floor collate only allocates its outputs (in shared "
                  "memory in a worker), so its rate is the DataLoader's own limit.")

@@ -94,6 +94,54 @@ def time_steady(fn: Callable[[int], Any], n_batches: int, timing: Timing,
     return times
 
 
+def time_interleaved(fns: Sequence[Callable[[int], Any]], n_batches: int, timing: Timing,
+                     checks: Optional[Sequence[Optional[Callable[[Any], None]]]] = None
+                     ) -> List[List[float]]:
+    """Times several implementations of one scenario in turns; returns seconds per call of each.
+
+    Round r calls each of ``fns`` once, on batch r mod ``n_batches``, the first one first in even
+    rounds and last in odd ones: a change in the machine's load during the measurement then
+    reaches all of them alike, and the ratios between them hold where separate measurements
+    would not (fastmask against its floors). Warm-up, the outputs kept alive (per function) and
+    the stop rules are those of :func:`time_steady`, applied to the slowest function's total.
+    ``checks[j]``, when given, is called (untimed) on the first output of ``fns[j]``.
+    """
+    m = len(fns)
+    kept: List[collections.deque] = [collections.deque(maxlen=max(timing.keep, 1))
+                                      for _ in range(m)]
+    clock = time.perf_counter
+    order = list(range(m))
+    for k in range(max(timing.warmup, 1 if checks else 0)):
+        for j in order:
+            kept[j].append(fns[j](k % n_batches))
+            check = checks[j] if checks is not None else None
+            if k == 0 and check is not None:
+                check(kept[j][-1])
+    times: List[List[float]] = [[] for _ in range(m)]
+    total = [0.0] * m
+    least = min(3, timing.repeat)
+    cap = max(timing.repeat, 1) * 10
+    r = 0
+    while True:
+        i = r % n_batches
+        for j in (order if r % 2 == 0 else order[::-1]):
+            t0 = clock()
+            out = fns[j](i)
+            dt = clock() - t0
+            kept[j].append(out)
+            del out
+            times[j].append(dt)
+            total[j] += dt
+        r += 1
+        if r >= least and max(total) >= timing.max_time:
+            break
+        if r >= timing.repeat and (min(total) >= timing.min_time or r >= cap):
+            break
+    for d in kept:
+        d.clear()
+    return times
+
+
 def _stats(times: Sequence[float]) -> Dict[str, Any]:
     ms = np.asarray(times, dtype=np.float64) * 1e3
     return {"median_ms": float(np.median(ms)), "min_ms": float(ms.min()),
