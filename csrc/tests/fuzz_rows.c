@@ -2,7 +2,8 @@
  * libFuzzer harness: the row-layout and word-start functions of the C core,
  *
  *   fm_word_starts_from_ids, fm_word_starts_from_spans, fm_word_starts_from_table (words.c),
- *   fm_pad_cells_{i64,i32,u8} and fm_attention_{i64,i32,u8} (pad.c, fm_rows_impl.h).
+ *   fm_pad_cells_{i64,i32,u8} and fm_attention_{i64,i32,u8} (pad.c, fm_rows_impl.h),
+ *   fm_lengths_of_mask_{i64,i32,u8} and fm_unpad (the way back from a padded batch).
  *
  * Build and run: tools/fuzz.sh. Ragged batches of up to 64 rows and widths up to 2048, with
  * rows around the width (so that truncation matters) and both padding sides. Word ids come in
@@ -24,7 +25,7 @@
 #define MAX_WIDTH 2048
 #define SENTINEL 0xA5
 
-enum { K_IDS, K_SPANS, K_TABLE, K_PAD_CELLS, K_ATTENTION, K_KINDS };
+enum { K_IDS, K_SPANS, K_TABLE, K_PAD_CELLS, K_ATTENTION, K_MASK_LENGTHS, K_UNPAD, K_KINDS };
 
 typedef struct batch {
     int64_t rows, width;         /* as allocated */
@@ -340,6 +341,136 @@ FZ_NO_COV static void check_rows(int kind, int esz, const batch *b, const args *
     free(want);
 }
 
+/* One cell of an esz-byte integer array, as a number (uint8 cells are unsigned). */
+FZ_NO_COV static int64_t cell_at(const void *p, int esz, size_t q)
+{
+    return esz == 8   ? ((const int64_t *)p)[q]
+           : esz == 4 ? (int64_t)((const int32_t *)p)[q]
+                      : (int64_t)((const uint8_t *)p)[q];
+}
+
+/* fm_lengths_of_mask_*: masks with each row's ones at its side, now and then a cell broken (a
+ * 2, a -1, a flipped bit); the model follows the header. */
+FZ_NO_COV static void run_mask_lengths(fz *r, prng *g, const batch *b, const args *a,
+                                       unsigned odd)
+{
+    const int esz = (int)(fz_below(r, 3) == 0 ? 1 : fz_below(r, 2) ? 8 : 4);
+    const size_t cells = (size_t)(b->rows * b->width);
+    void *mask = fz_alloc(cells * (size_t)esz + 1, 0);
+    for (int64_t i = 0; i < b->rows; i++) {
+        const int64_t n = (int64_t)pr_below(g, (uint64_t)b->width + 1);
+        const int64_t off = a->left ? b->width - n : 0;
+        for (int64_t c = off; c < off + n; c++) {
+            const size_t q = (size_t)(i * b->width + c);
+            if (esz == 8)
+                ((int64_t *)mask)[q] = 1;
+            else if (esz == 4)
+                ((int32_t *)mask)[q] = 1;
+            else
+                ((uint8_t *)mask)[q] = 1;
+        }
+    }
+    if (cells > 0 && pr_chance(g, odd + 1)) {
+        const size_t q = (size_t)pr_below(g, cells);
+        const int64_t v = pr_below(g, 3) == 0 ? 2 : pr_below(g, 2) ? -1 : !cell_at(mask, esz, q);
+        if (esz == 8)
+            ((int64_t *)mask)[q] = v;
+        else if (esz == 4)
+            ((int32_t *)mask)[q] = (int32_t)v;
+        else
+            ((uint8_t *)mask)[q] = (uint8_t)v;
+    }
+    int64_t *len = a->have_lengths ? fz_alloc((size_t)(b->rows + 1) * sizeof(int64_t), SENTINEL)
+                                   : NULL;
+    const void *m = a->have_out ? mask : NULL;
+    int64_t er = 5, ep = 5;
+    const int rc = esz == 8   ? fm_lengths_of_mask_i64(m, a->rows, a->width, a->left, len, &er, &ep)
+                   : esz == 4 ? fm_lengths_of_mask_i32(m, a->rows, a->width, a->left, len, &er, &ep)
+                              : fm_lengths_of_mask_u8(m, a->rows, a->width, a->left, len, &er, &ep);
+    /* the model */
+    int want = FM_OK;
+    int64_t wr = -1, wp = -1;
+    if (a->rows < 0 || a->width < 0 || (a->rows > 0 && len == NULL))
+        want = FM_ERR_ARG;
+    else if (a->rows > 0 && a->width > 0 && (m == NULL || a->rows > INT64_MAX / a->width))
+        want = FM_ERR_ARG;
+    if (want == FM_OK && a->rows > 0 && a->width > 0) {
+        for (int64_t i = 0; i < a->rows && wr < 0; i++) {
+            int64_t n = 0;
+            for (int64_t c = 0; c < a->width; c++)
+                n += cell_at(mask, esz, (size_t)(i * a->width + c)) == 1;
+            const int64_t off = a->left ? a->width - n : 0;
+            for (int64_t c = 0; c < a->width && wr < 0; c++) {
+                const int64_t v = cell_at(mask, esz, (size_t)(i * a->width + c));
+                if (v != 0 && v != 1) {
+                    wr = i;
+                    wp = c;
+                }
+            }
+            for (int64_t c = 0; c < a->width && wr < 0; c++)
+                if ((cell_at(mask, esz, (size_t)(i * a->width + c)) == 1) !=
+                    (c >= off && c < off + n)) {
+                    wr = i;
+                    wp = c;
+                }
+            if (wr < 0)
+                FZ_CHECK(len[i] == n, "mask lengths: row %lld has %lld, want %lld", (long long)i,
+                         (long long)len[i], (long long)n);
+        }
+        if (wr >= 0)
+            want = FM_ERR_ARG;
+    } else if (want == FM_OK) {
+        for (int64_t i = 0; i < a->rows; i++)
+            FZ_CHECK(len[i] == 0, "mask lengths: empty rows have length 0");
+    }
+    FZ_CHECK(rc == want && er == wr && ep == wp,
+             "mask lengths: status %d at (%lld, %lld), want %d at (%lld, %lld)", rc,
+             (long long)er, (long long)ep, want, (long long)wr, (long long)wp);
+    free(len);
+    free(mask);
+}
+
+/* fm_unpad: random padded cells of 1, 2, 4 or 8 bytes, the batch's lengths (any int64, so some
+ * outside [0, width]); the output must be the rows' cells in order, and nothing after them. */
+FZ_NO_COV static void run_unpad(fz *r, const batch *b, const args *a)
+{
+    static const int sizes[4] = {1, 2, 4, 8};
+    const int esz = sizes[fz_below(r, 4)];
+    const size_t cells = (size_t)(b->rows * b->width);
+    uint8_t *src = fz_alloc(cells * (size_t)esz + 1, 0);
+    for (size_t q = 0; q < cells * (size_t)esz; q++)
+        src[q] = (uint8_t)(q * 131 + 7);
+    const int64_t *len = a->have_lengths ? b->lengths : NULL;
+    int valid = a->rows >= 0 && a->width >= 0 && (a->rows == 0 || len != NULL);
+    int64_t total = 0;
+    for (int64_t i = 0; valid && i < a->rows; i++) {
+        valid = len[i] >= 0 && len[i] <= a->width;
+        total += valid ? len[i] : 0;
+    }
+    const int empty = a->rows == 0 || a->width == 0;
+    if (valid && !empty && (!a->have_values || a->rows > INT64_MAX / a->width ||
+                            a->width > INT64_MAX / esz / a->rows))
+        valid = 0;
+    const size_t out_bytes = valid ? (size_t)total * (size_t)esz : 0;
+    uint8_t *out = fz_alloc(out_bytes + 16, SENTINEL);
+    const int rc = fm_unpad(a->have_values ? src : NULL, esz, a->rows, a->width, len, a->left, out);
+    FZ_CHECK(rc == (valid ? FM_OK : FM_ERR_ARG), "unpad: status %d, valid %d", rc, valid);
+    if (rc == FM_OK) {
+        size_t at = 0;
+        for (int64_t i = 0; i < a->rows; i++) {
+            const int64_t off = a->left ? a->width - len[i] : 0;
+            const size_t from = (size_t)(i * a->width + off) * (size_t)esz;
+            FZ_CHECK(memcmp(out + at, src + from, (size_t)len[i] * (size_t)esz) == 0,
+                     "unpad: row %lld differs", (long long)i);
+            at += (size_t)len[i] * (size_t)esz;
+        }
+        for (size_t q = at; q < at + 16; q++)
+            FZ_CHECK(out[q] == SENTINEL, "unpad writes past its rows");
+    }
+    free(out);
+    free(src);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -355,6 +486,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const unsigned odd = fz_below(&r, 2) ? 0u : (unsigned)fz_below(&r, 8);
     const size_t cells = (size_t)(b.rows * b.width);
 
+    if (kind == K_MASK_LENGTHS) {
+        run_mask_lengths(&r, &g, &b, &a, odd);
+        return 0;
+    }
+    if (kind == K_UNPAD) {
+        run_unpad(&r, &b, &a);
+        return 0;
+    }
     if (kind == K_PAD_CELLS || kind == K_ATTENTION) {
         const int esz = (int)(fz_below(&r, 3) == 0 ? 1 : fz_below(&r, 2) ? 8 : 4);
         int64_t pad = (int64_t)fz_take(&r, 8);
