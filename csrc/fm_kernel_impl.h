@@ -45,6 +45,15 @@ static FM_ALWAYS_INLINE FM_UT FM_FN(first_pass_loop)(const FM_T *src, FM_T *row,
     return all;
 }
 
+/* The position of the first id of src[0..n) outside [0, vocab), or -1 (the error path). */
+static int64_t FM_FN(first_out_of_range)(const FM_T *src, uint32_t n, int64_t vocab)
+{
+    for (uint32_t j = 0; j < n; j++)
+        if ((FM_UT)src[j] >= (FM_UT)vocab)
+            return (int64_t)j;
+    return -1;
+}
+
 static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *src, FM_T *row, uint32_t n,
                                                        int64_t vocab, FM_T *lab, FM_T ignore,
                                                        FM_T *att)
@@ -58,12 +67,7 @@ static FM_ALWAYS_INLINE int64_t FM_FN(first_pass_body)(const FM_T *src, FM_T *ro
     else
         all = copy ? FM_FN(first_pass_loop)(src, row, n, lim, lab, ignore, att, 1, 0)
                    : FM_FN(first_pass_loop)(src, row, n, lim, lab, ignore, att, 0, 0);
-    if (all >> (sizeof(FM_UT) * 8 - 1))
-        return -1;
-    for (uint32_t j = 0; j < n; j++)
-        if ((FM_UT)src[j] >= lim)
-            return (int64_t)j;
-    return -1;
+    return all >> (sizeof(FM_UT) * 8 - 1) ? -1 : FM_FN(first_out_of_range)(src, n, vocab);
 }
 
 #if FM_HAVE_X86
@@ -108,12 +112,7 @@ static FM_TARGET_AVX512 FM_NOINLINE int64_t FM_FN(first_gap_avx512)(
         }
         bits[q] = m;
     }
-    if (bad == 0)
-        return -1;
-    for (uint32_t i = 0; i < n; i++)
-        if ((FM_UT)src[i] >= (FM_UT)vocab)
-            return (int64_t)i;
-    return -1;
+    return bad == 0 ? -1 : FM_FN(first_out_of_range)(src, n, vocab);
 }
 #endif
 
@@ -248,60 +247,20 @@ static FM_NOINLINE uint32_t FM_FN(pick_words_bernoulli)(int path, const fm_confi
 #undef FM_WALK
 
 /*
- * Token units: the special flag of every position into kind[] (64-padded with specials). An id
- * in [lo, lo + len) (fm_config.special_gap_*) is not special; d = y - lo is in [0, len) exactly when the
- * top bits of d and of ~(d - len) are both clear (ids and the gap are below 2^31, so neither
- * difference wraps): gap_flags marks the others with that test, which has no comparison and
- * vectorises (it is built per instruction set below), and only they are looked up.
+ * The special positions of a row of token units as 64-bit masks, sp[q] bit i for position
+ * 64q + i; positions past n count as special. An id in [lo, lo + len) (fm_config.special_gap_*)
+ * is never special: the path's gap_bits op marks the others (the first pass has already done
+ * so when gap_ready), and only those among the positions of `among` (every position when NULL)
+ * are looked up; the per-example mask sm is or-ed in. On return sp is exact at the positions
+ * of `among`; elsewhere it is unspecified.
  */
-static FM_ALWAYS_INLINE void FM_FN(gap_flags_body)(const FM_T *row, uint32_t n, int64_t lo,
-                                                   int64_t len, uint8_t *kind)
+static void FM_FN(token_specials)(int path, const fm_config *cfg, const FM_T *row, uint32_t n,
+                                  const uint8_t *sm, const fm_ws *ws, const uint64_t *among,
+                                  int gap_ready, uint64_t *sp)
 {
-    for (uint32_t j = 0; j < n; j++) {
-        const int64_t d = (int64_t)row[j] - lo;
-        kind[j] = (uint8_t)((uint64_t)(d | ~(d - len)) >> 63);
-    }
-}
-
-typedef void (*FM_FN(gap_flags_fn))(const FM_T *, uint32_t, int64_t, int64_t, uint8_t *);
-
-static FM_ALWAYS_INLINE void FM_FN(token_kinds)(const fm_config *cfg, const FM_T *row,
-                                                uint32_t n, const uint8_t *sm, const fm_ws *ws,
-                                                FM_FN(gap_flags_fn) gap_flags)
-{
-    uint8_t *kind = ws->kind;
-    gap_flags(row, n, cfg->special_gap_lo, cfg->special_gap_len, kind);
-    for (uint32_t j = n; j % 64 != 0; j++)
-        kind[j] = 0;
-    for (uint32_t q = 0; q < (n + 63) / 64; q++) {
-        for (uint64_t m = fm_byte_bits(kind + 64 * (size_t)q, 0); m != 0; m &= m - 1) {
-            const uint32_t j = 64 * q + fm_ctz64(m);
-            kind[j] = (uint8_t)fm_special_bit(cfg->special_bits, (uint64_t)(FM_UT)row[j]);
-        }
-    }
-    for (uint32_t j = n; j % 64 != 0; j++) /* past the row: special */
-        kind[j] = FM_CLASS_SPECIAL;
-    if (sm != NULL)
-        for (uint32_t j = 0; j < n; j++)
-            kind[j] |= (uint8_t)fm_u8_nonzero(sm[j]);
-}
-
-/*
- * Token units, Bernoulli selection: the picked positions are the set bits of the SELECT
- * comparison (ws->bits) that are not special. Only an id outside the special gap can be
- * special (see token_kinds): the path's gap_bits op marks those positions 64 at a time, and
- * only the selected ones among them are looked up. ws->bits is left holding the picked bits,
- * which bits_pos lists, in order, in ws->pos. Returns their number.
- */
-static FM_NOINLINE uint32_t FM_FN(pick_tokens_bernoulli)(int path, const fm_config *cfg,
-                                                         const FM_T *row, uint32_t n,
-                                                         const uint8_t *sm, const fm_ws *ws,
-                                                         int gap_ready)
-{
-    uint64_t *bits = ws->bits, *look_bits = ws->masks;
     const uint32_t ngroups = (n + 63) / 64;
-    if (!gap_ready) /* else the first pass made them */
-        FM_GAP_BITS(path, row, n, cfg->special_gap_lo, cfg->special_gap_len, look_bits);
+    if (!gap_ready)
+        FM_GAP_BITS(path, row, n, cfg->special_gap_lo, cfg->special_gap_len, sp);
     if (sm != NULL) { /* the per-example mask, as bytes 64-padded with zeros */
         uint8_t *kind = ws->kind;
         for (uint32_t j = 0; j < n; j++)
@@ -310,18 +269,37 @@ static FM_NOINLINE uint32_t FM_FN(pick_tokens_bernoulli)(int path, const fm_conf
             kind[j] = 0;
     }
     for (uint32_t q = 0; q < ngroups; q++) {
-        uint64_t pick = bits[q];
-        if (sm != NULL)
-            pick &= ~fm_byte_bits(ws->kind + 64 * (size_t)q, 0);
-        uint64_t look = pick & look_bits[q];
-        pick &= ~look;
-        for (; look != 0; look &= look - 1) {
+        uint64_t special = 0;
+        for (uint64_t look = sp[q] & (among != NULL ? among[q] : ~(uint64_t)0); look != 0;
+             look &= look - 1) {
             const uint32_t bit = fm_ctz64(look);
             const FM_UT y = (FM_UT)row[64 * q + bit];
-            pick |= (uint64_t)(fm_special_bit(cfg->special_bits, (uint64_t)y) ^ 1u) << bit;
+            special |= (uint64_t)fm_special_bit(cfg->special_bits, (uint64_t)y) << bit;
         }
-        bits[q] = pick;
+        if (sm != NULL)
+            special |= fm_byte_bits(ws->kind + 64 * (size_t)q, 0);
+        sp[q] = special;
     }
+    if (n % 64 != 0)
+        sp[ngroups - 1] |= ~(uint64_t)0 << (n % 64);
+}
+
+/*
+ * Token units, Bernoulli selection: the picked positions are the set bits of the SELECT
+ * comparison (ws->bits) that are not special; the special test runs only at those positions.
+ * ws->bits is left holding the picked bits, which bits_pos lists, in order, in ws->pos.
+ * Returns their number.
+ */
+static FM_NOINLINE uint32_t FM_FN(pick_tokens_bernoulli)(int path, const fm_config *cfg,
+                                                         const FM_T *row, uint32_t n,
+                                                         const uint8_t *sm, const fm_ws *ws,
+                                                         int gap_ready)
+{
+    uint64_t *bits = ws->bits, *sp = ws->masks;
+    const uint32_t ngroups = (n + 63) / 64;
+    FM_FN(token_specials)(path, cfg, row, n, sm, ws, bits, gap_ready, sp);
+    for (uint32_t q = 0; q < ngroups; q++)
+        bits[q] &= ~sp[q];
     return fm_i_bits_pos(path, bits, ngroups, 0, ws->pos);
 }
 
@@ -329,12 +307,11 @@ static FM_NOINLINE uint32_t FM_FN(pick_tokens_bernoulli)(int path, const fm_conf
  * class bytes; with token units and want_end == 0 only ws->ustart. Returns U. */
 static FM_NOINLINE uint32_t FM_FN(all_units)(int path, const fm_config *cfg, const FM_T *row,
                                              uint32_t n, const uint8_t *sm, const uint8_t *wsf,
-                                             const fm_ws *ws, int want_end,
-                                             FM_FN(gap_flags_fn) gap_flags)
+                                             const fm_ws *ws, int want_end)
 {
     if (cfg->units == FM_UNITS_TOKENS) {
-        FM_FN(token_kinds)(cfg, row, n, sm, ws, gap_flags);
-        return token_units(ws->kind, n, ws->ustart, want_end ? ws->uend : NULL);
+        FM_FN(token_specials)(path, cfg, row, n, sm, ws, NULL, 0, ws->masks);
+        return token_units(ws->masks, n, ws->ustart, want_end ? ws->uend : NULL);
     }
     if (cfg->id_class != NULL)
         FM_FN(row_kinds)(path, cfg, row, n, sm, wsf, 1, ws->kind);
@@ -350,7 +327,7 @@ static FM_NOINLINE uint32_t FM_FN(all_units)(int path, const fm_config *cfg, con
  */
 static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, const FM_T *row,
                            uint32_t n, const uint8_t *sm, const uint8_t *wsf, const fm_ws *ws,
-                           FM_FN(gap_flags_fn) gap_flags, int gap_ready, uint32_t *np_out)
+                           int gap_ready, uint32_t *np_out)
 {
     *np_out = 0;
     if (n == 0)
@@ -387,7 +364,7 @@ static int FM_FN(mask_row)(int path, const fm_config *cfg, const fm_seq *s, cons
     } else { /* exact or span: every unit of the row */
         const int tokens = cfg->units == FM_UNITS_TOKENS;
         const int fill_positions = tokens && cfg->selection == FM_SELECT_EXACT;
-        const uint32_t U = FM_FN(all_units)(path, cfg, row, n, sm, wsf, ws, !fill_positions, gap_flags);
+        const uint32_t U = FM_FN(all_units)(path, cfg, row, n, sm, wsf, ws, !fill_positions);
         if (fill_positions) {
             /* one token per unit: fill() shuffles the candidate positions themselves */
             rc = fill_tokens(path, s, ws, ws->ustart, U, budget(cfg, (int64_t)n), &np);
@@ -447,11 +424,6 @@ static FM_ALWAYS_INLINE void FM_FN(pad_body)(FM_T *id_row, FM_T *lab_row, FM_T *
                                               FM_T ignore)                                    \
     {                                                                                        \
         FM_FN(pad_body)(id_row, lab_row, att_row, off, n, L, pad, ignore);                   \
-    }                                                                                        \
-    static target void FM_FN(gap_flags##sfx)(const FM_T *row, uint32_t n, int64_t lo,         \
-                                              int64_t len, uint8_t *kind)                     \
-    {                                                                                        \
-        FM_FN(gap_flags_body)(row, n, lo, len, kind);                                        \
     }
 FM_STREAMING(, )
 #if FM_HAVE_X86
@@ -468,23 +440,20 @@ typedef void (*FM_FN(pad_cells_fn))(FM_T *, FM_T *, FM_T *, int64_t, int64_t, in
 typedef struct FM_FN(streaming) {
     FM_FN(first_pass_fn) first_pass;
     FM_FN(pad_cells_fn) pad_cells;
-    FM_FN(gap_flags_fn) gap_flags;
 } FM_FN(streaming);
 
 /* The widest streaming code the path allows (the CPU has been checked for the path; AVX-512F
  * does not promise AVX2 by itself, so that is asked separately). */
 static FM_FN(streaming) FM_FN(streaming_for)(int path)
 {
-    FM_FN(streaming) st = {FM_FN(first_pass), FM_FN(pad_cells), FM_FN(gap_flags)};
+    FM_FN(streaming) st = {FM_FN(first_pass), FM_FN(pad_cells)};
 #if FM_HAVE_X86
     if (path == FM_ISA_AVX512) {
         st.first_pass = FM_FN(first_pass_avx512);
         st.pad_cells = FM_FN(pad_cells_avx512);
-        st.gap_flags = FM_FN(gap_flags_avx512);
     } else if (path == FM_ISA_AVX2 && fm_i_path_available(FM_ISA_AVX2)) {
         st.first_pass = FM_FN(first_pass_avx2);
         st.pad_cells = FM_FN(pad_cells_avx2);
-        st.gap_flags = FM_FN(gap_flags_avx2);
     }
 #else
     (void)path;
@@ -605,7 +574,7 @@ static int FM_FN(mask_batch)(int path, const fm_config *cfg, const fm_batch *b,
             return FM_ERR_ID_RANGE;
         }
         uint32_t np = 0;
-        rc = FM_FN(mask_row)(path, cfg, &s, row, n, sm, wsf, &ws, st.gap_flags, gap_ready, &np);
+        rc = FM_FN(mask_row)(path, cfg, &s, row, n, sm, wsf, &ws, gap_ready, &np);
         if (rc != FM_OK) {
             *err_row = i;
             return rc;

@@ -50,7 +50,7 @@ typedef struct fm_ws {
     uint8_t *picked;  /* per unit */
     uint8_t *kind;    /* per position: FM_CLASS_* bits of the word walk, 64-padded */
     uint64_t *masks;  /* two masks per 64 positions (units_of_kinds: starts, then ends;
-                       * token picks: positions outside the special gap) */
+                       * token units: their special positions) */
     uint64_t *cmasks; /* three per 64 positions: the class bits of kind (class_bits) */
 } fm_ws;
 
@@ -416,13 +416,14 @@ static uint32_t word_unit_tables(int path, const fm_ws *ws, uint32_t n)
     return U;
 }
 
-/* Token units: every candidate is a unit. The candidates come in long runs (only the special
- * positions break them), so they are written a run at a time; uend only when asked for. */
-static uint32_t token_units(const uint8_t *kind, uint32_t n, uint32_t *ustart, uint32_t *uend)
+/* Token units: every candidate (a position not set in the special masks sp, which mark the
+ * positions past n too) is a unit. The candidates come in long runs (only the special positions
+ * break them), so they are written a run at a time; uend only when asked for. */
+static uint32_t token_units(const uint64_t *sp, uint32_t n, uint32_t *ustart, uint32_t *uend)
 {
     uint32_t U = 0;
     for (uint32_t q = 0; q < (n + 63) / 64; q++) {
-        uint64_t m = ~fm_byte_bits(kind + 64 * (size_t)q, 0);
+        uint64_t m = ~sp[q];
         while (m != 0) {
             const uint32_t a = fm_ctz64(m);
             const uint64_t rest = ~(m >> a);
